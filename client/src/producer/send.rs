@@ -1,0 +1,418 @@
+//! The send path of [`super::Producer`]: publish queues, queue choice with fault avoidance,
+//! the retry loop, request building, compression, batches and response parsing.
+
+use std::io::Write;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use protocol::code::{request, response};
+use protocol::message::properties::keys;
+use protocol::message::sys_flag;
+use protocol::message::BatchEntry;
+use protocol::RemotingCommand;
+
+use super::{
+    validate_topic, Mode, ProducerShared, PublishInfo, SendResult, SendStatus, RETRYABLE_CODES,
+};
+use crate::error::{ClientError, Result};
+use crate::message::{
+    now_ms, Message, MessageQueue, AUTO_CREATE_TOPIC_KEY, RETRY_GROUP_TOPIC_PREFIX,
+};
+use crate::wire::{ext, ext_number, some};
+
+impl ProducerShared {
+    pub(super) fn validate(&self, message: &Message) -> Result<()> {
+        validate_topic(&message.topic)?;
+        if message.body.is_empty() {
+            return Err(ClientError::InvalidArgument("message body is empty".into()));
+        }
+        if message.body.len() > self.options.max_message_bytes {
+            return Err(ClientError::InvalidArgument(format!(
+                "message body of {} bytes exceeds the maximum of {} bytes",
+                message.body.len(),
+                self.options.max_message_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn publish_info(&self, topic: &str) -> Result<Arc<PublishInfo>> {
+        let cached = self
+            .publish
+            .read()
+            .ok()
+            .and_then(|map| map.get(topic).cloned())
+            .filter(|info| !info.queues.is_empty());
+        let route_now = self.instance.cached_route(topic);
+        if let (Some(info), Some(_)) = (&cached, &route_now) {
+            if !info.via_default_topic {
+                return Ok(info.clone());
+            }
+        }
+        let info = match self.instance.update_route(topic).await {
+            Ok(route) => PublishInfo::from_route(topic, &route, None),
+            Err(ClientError::TopicNotExist { .. }) => {
+                if let Some(info) = cached {
+                    return Ok(info);
+                }
+                let route = self.instance.fetch_route(AUTO_CREATE_TOPIC_KEY).await?;
+                self.instance
+                    .store_route(AUTO_CREATE_TOPIC_KEY, Arc::new(route.clone()));
+                self.instance.watch_topic(topic);
+                PublishInfo::from_route(topic, &route, Some(self.options.default_topic_queue_nums))
+            }
+            Err(error) => return Err(error),
+        };
+        let info = Arc::new(info);
+        if let Ok(mut map) = self.publish.write() {
+            map.insert(topic.to_owned(), info.clone());
+        }
+        Ok(info)
+    }
+
+    pub(super) fn choose_queue(
+        &self,
+        info: &PublishInfo,
+        last_broker: Option<&str>,
+    ) -> Result<MessageQueue> {
+        let queues = &info.queues;
+        if queues.is_empty() {
+            return Err(ClientError::NoQueue {
+                topic: String::new(),
+                what: "writable",
+            });
+        }
+        let start = info.cursor.fetch_add(1, Ordering::Relaxed);
+        let pick = |accept: &dyn Fn(&MessageQueue) -> bool| {
+            (0..queues.len())
+                .map(|step| &queues[(start + step) % queues.len()])
+                .find(|mq| accept(mq))
+                .cloned()
+        };
+        let not_last = |mq: &MessageQueue| last_broker != Some(mq.broker_name.as_str());
+        let chosen = if self.options.send_latency_fault_enable {
+            pick(&|mq| not_last(mq) && self.faults.is_available(&mq.broker_name))
+                .or_else(|| pick(&|mq| self.faults.is_available(&mq.broker_name)))
+        } else {
+            None
+        };
+        Ok(chosen
+            .or_else(|| pick(&not_last))
+            .unwrap_or_else(|| queues[start % queues.len()].clone()))
+    }
+
+    pub(crate) async fn send_with_retries(
+        &self,
+        message: Message,
+        attempts: u32,
+    ) -> Result<SendResult> {
+        let is_batch = message.property(BATCH_MARKER).is_some();
+        if !is_batch {
+            self.validate(&message)?;
+        }
+        let started = Instant::now();
+        let budget = self.options.send_timeout;
+        let mut last_broker: Option<String> = None;
+        let mut last_error = None;
+        let mut made = 0;
+        for _ in 0..attempts {
+            let remaining = budget.saturating_sub(started.elapsed());
+            if remaining.is_zero() {
+                break;
+            }
+            let info = match self.publish_info(&message.topic).await {
+                Ok(info) => info,
+                Err(error) => {
+                    last_error = Some(error);
+                    break;
+                }
+            };
+            let queue = self.choose_queue(&info, last_broker.as_deref())?;
+            made += 1;
+            let attempt_start = Instant::now();
+            let outcome = self
+                .send_to(
+                    message.clone(),
+                    &queue,
+                    info.via_default_topic,
+                    Mode::Sync,
+                    remaining,
+                )
+                .await;
+            let latency = crate::remoting::connection::millis(attempt_start.elapsed());
+            match outcome {
+                Ok(Some(result)) => {
+                    self.faults.update(&queue.broker_name, latency, false);
+                    if result.status != SendStatus::SendOk
+                        && self.options.retry_another_broker_when_not_store_ok
+                    {
+                        last_broker = Some(queue.broker_name.clone());
+                        last_error = None;
+                        continue;
+                    }
+                    return Ok(result);
+                }
+                Ok(None) => return Err(ClientError::State("oneway")),
+                Err(error) => {
+                    let retry = error.is_transport()
+                        || error
+                            .response_code()
+                            .is_some_and(|code| RETRYABLE_CODES.contains(&code))
+                        || matches!(error, ClientError::BrokerNotFound { .. });
+                    // As Java: any failed attempt isolates the broker for a while.
+                    self.faults.update(&queue.broker_name, latency, true);
+                    tracing::debug!(target: "client::producer", topic = %message.topic, queue_id = queue.queue_id, %error, "send attempt failed");
+                    last_broker = Some(queue.broker_name.clone());
+                    last_error = Some(error);
+                    if !retry {
+                        break;
+                    }
+                }
+            }
+        }
+        let last = last_error.unwrap_or(ClientError::Timeout {
+            addr: String::new(),
+            code: request::SEND_MESSAGE_V2,
+            timeout_ms: crate::remoting::connection::millis(budget),
+        });
+        Err(ClientError::SendFailed {
+            attempts: made,
+            last: Box::new(last),
+        })
+    }
+
+    /// One attempt to `queue`. `Ok(None)` for oneway.
+    pub(crate) async fn send_to(
+        &self,
+        mut message: Message,
+        queue: &MessageQueue,
+        via_default_topic: bool,
+        mode: Mode,
+        timeout: Duration,
+    ) -> Result<Option<SendResult>> {
+        let addr = self
+            .instance
+            .master_addr_or_refresh(
+                &queue.broker_name,
+                if via_default_topic {
+                    AUTO_CREATE_TOPIC_KEY
+                } else {
+                    &queue.topic
+                },
+            )
+            .await?;
+        let is_batch = message.properties.remove(BATCH_MARKER).is_some();
+        let mut sys_flag = 0;
+        let mut body = message.body.clone();
+        let msg_id = if is_batch {
+            message
+                .properties
+                .remove(BATCH_IDS_MARKER)
+                .unwrap_or_default()
+        } else {
+            if message.unique_key().is_none() {
+                let id = self.instance.next_unique_id();
+                message.properties.insert(keys::UNIQ_KEY, &id);
+            }
+            if let Some(compressed) = self.compress(&body)? {
+                body = compressed;
+                sys_flag |= sys_flag::COMPRESSED | sys_flag::COMPRESSION_ZLIB;
+            }
+            message.unique_key().unwrap_or_default().to_owned()
+        };
+        if message.property(keys::TRAN_MSG) == Some("true") {
+            sys_flag |= sys_flag::TRANSACTION_PREPARED;
+        }
+        let request = self.send_request(&message, queue, sys_flag, is_batch, body);
+        match mode {
+            Mode::Oneway => {
+                self.instance.remoting().oneway(&addr, request).await?;
+                Ok(None)
+            }
+            Mode::Sync => {
+                let response = self
+                    .instance
+                    .remoting()
+                    .invoke(&addr, request, timeout)
+                    .await?;
+                parse_send_response(&addr, response, queue, msg_id).map(Some)
+            }
+        }
+    }
+
+    fn send_request(
+        &self,
+        message: &Message,
+        queue: &MessageQueue,
+        sys_flag: i32,
+        is_batch: bool,
+        body: Bytes,
+    ) -> RemotingCommand {
+        let is_retry = message.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX);
+        let code = if is_batch {
+            request::SEND_BATCH_MESSAGE
+        } else {
+            request::SEND_MESSAGE_V2
+        };
+        let mut request = self.instance.new_request(code).with_body(body);
+        // TODO(protocol): use protocol::header::send::SendMessageRequestHeaderV2 once exported.
+        *request.ext_mut() = ext(&[
+            ("a", some(&self.options.group)),
+            ("b", some(&message.topic)),
+            ("c", some(AUTO_CREATE_TOPIC_KEY)),
+            ("d", some(self.options.default_topic_queue_nums)),
+            ("e", some(queue.queue_id)),
+            ("f", some(sys_flag)),
+            ("g", some(now_ms())),
+            ("h", some(message.flag)),
+            ("i", Some(message.properties.to_wire_string())),
+            (
+                "j",
+                Some(if is_retry {
+                    message
+                        .property(keys::RECONSUME_TIME)
+                        .unwrap_or("0")
+                        .to_owned()
+                } else {
+                    "0".to_owned()
+                }),
+            ),
+            ("k", some(false)),
+            (
+                "l",
+                if is_retry {
+                    message
+                        .property(keys::MAX_RECONSUME_TIMES)
+                        .map(str::to_owned)
+                } else {
+                    None
+                },
+            ),
+            ("m", some(is_batch)),
+            ("n", some(&queue.broker_name)),
+        ]);
+        request
+    }
+
+    fn compress(&self, body: &[u8]) -> Result<Option<Bytes>> {
+        if body.len() <= self.options.compress_body_over_bytes {
+            return Ok(None);
+        }
+        let mut encoder = flate2::write::ZlibEncoder::new(
+            Vec::with_capacity(body.len() / 2),
+            flate2::Compression::new(self.options.compress_level),
+        );
+        let compressed = encoder
+            .write_all(body)
+            .and_then(|()| encoder.finish())
+            .map_err(|source| ClientError::Io {
+                addr: "zlib".into(),
+                source,
+            })?;
+        Ok(Some(Bytes::from(compressed)))
+    }
+
+    pub(super) fn build_batch(&self, messages: Vec<Message>) -> Result<Message> {
+        let Some(first) = messages.first() else {
+            return Err(ClientError::InvalidArgument("batch is empty".into()));
+        };
+        let topic = first.topic.clone();
+        let wait = first.property(keys::WAIT).map(str::to_owned);
+        let mut body = BytesMut::new();
+        let mut ids = Vec::with_capacity(messages.len());
+        for mut message in messages {
+            self.validate(&message)?;
+            if message.topic != topic {
+                return Err(ClientError::InvalidArgument(
+                    "a batch must have one topic".into(),
+                ));
+            }
+            if message.delay_level() > 0 {
+                return Err(ClientError::InvalidArgument(
+                    "a batch cannot have delay levels".into(),
+                ));
+            }
+            if topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
+                return Err(ClientError::InvalidArgument(
+                    "a batch cannot go to a retry topic".into(),
+                ));
+            }
+            if message.property(keys::WAIT).map(str::to_owned) != wait {
+                return Err(ClientError::InvalidArgument(
+                    "a batch must have one WAIT value".into(),
+                ));
+            }
+            let id = match message.unique_key() {
+                Some(id) => id.to_owned(),
+                None => {
+                    let id = self.instance.next_unique_id();
+                    message.properties.insert(keys::UNIQ_KEY, &id);
+                    id
+                }
+            };
+            ids.push(id);
+            let properties = message.properties.to_wire_string();
+            BatchEntry {
+                magic: 0,
+                body_crc: 0,
+                flag: message.flag,
+                body: &message.body,
+                properties: &properties,
+            }
+            .encode(&mut body)
+            .map_err(|error| ClientError::InvalidArgument(error.to_string()))?;
+        }
+        if body.len() > self.options.max_message_bytes {
+            return Err(ClientError::InvalidArgument(format!(
+                "batch of {} bytes exceeds the maximum of {} bytes",
+                body.len(),
+                self.options.max_message_bytes
+            )));
+        }
+        let mut batch = Message::new(topic, body.freeze());
+        if let Some(wait) = wait {
+            batch.properties.insert(keys::WAIT, &wait);
+        }
+        batch.properties.insert(BATCH_MARKER, "true");
+        batch.properties.insert(BATCH_IDS_MARKER, &ids.join(","));
+        Ok(batch)
+    }
+}
+
+/// Internal markers on the wrapper message of a batch (removed before sending).
+const BATCH_MARKER: &str = "\u{0}batch";
+const BATCH_IDS_MARKER: &str = "\u{0}batch_ids";
+
+fn parse_send_response(
+    addr: &str,
+    response: RemotingCommand,
+    queue: &MessageQueue,
+    msg_id: String,
+) -> Result<SendResult> {
+    let status = match response.code {
+        response::SUCCESS => SendStatus::SendOk,
+        response::FLUSH_DISK_TIMEOUT => SendStatus::FlushDiskTimeout,
+        response::FLUSH_SLAVE_TIMEOUT => SendStatus::FlushSlaveTimeout,
+        response::SLAVE_NOT_AVAILABLE => SendStatus::SlaveNotAvailable,
+        code => {
+            return Err(ClientError::Response {
+                addr: addr.to_owned(),
+                code,
+                remark: response.remark.unwrap_or_default(),
+            })
+        }
+    };
+    let queue_id: i32 = ext_number(&response, "queueId")?;
+    Ok(SendResult {
+        status,
+        msg_id,
+        offset_msg_id: response.ext("msgId").unwrap_or_default().to_owned(),
+        queue: MessageQueue::new(queue.topic.clone(), queue.broker_name.clone(), queue_id),
+        queue_offset: ext_number(&response, "queueOffset")?,
+        transaction_id: response.ext("transactionId").map(str::to_owned),
+        region_id: response.ext(keys::MSG_REGION).map(str::to_owned),
+        broker_addr: addr.to_owned(),
+    })
+}

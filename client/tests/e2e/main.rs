@@ -1,0 +1,5 @@
+//! End-to-end tests of the client over TCP (see `cluster.rs` for where the broker comes from).
+
+mod cluster;
+mod consumer;
+mod producer;

@@ -1,0 +1,59 @@
+//! One shard's durable state: commit log, consume queues, index, checkpoint, recovery and
+//! retention. Single-threaded (one glommio executor per shard), no networking.
+//!
+//! # Layout
+//!
+//! - [`io`]: the I/O seam ([`io::FileSystem`], [`io::StorageFile`]) with the glommio
+//!   `DmaFile` implementation and an in-memory fault-injecting one ([`io::sim`]).
+//! - [`commit_log`]: segments, group buffers, offset assignment (byte diagram there).
+//! - [`consume_queue`]: the 20-byte RocketMQ unit per (topic, queue).
+//! - [`index`]: lookup by `KEYS` / `UNIQ_KEY` with a time range.
+//! - [`checkpoint`], [`recovery`]: where a restart resumes, torn-tail handling.
+//! - [`retention`]: file reserved time, delete hour, disk ratios, the write guard.
+//! - [`Store`]: the API the broker uses (`store.rs`, reads in `read.rs`).
+//!
+//! The record format is RocketMQ's stored message, encoded by `protocol::message::record`
+//! (so a pull is a copy of stored bytes). Files of our own (checkpoint, index header) say
+//! their byte order in their module docs.
+//!
+//! # Flush modes and what an acknowledgement means
+//!
+//! | mode | append returns when | survives process crash | survives power loss |
+//! |---|---|---|---|
+//! | SYNC_FLUSH | a covering `fdatasync` returned | yes | yes |
+//! | ASYNC_FLUSH | the grouped `O_DIRECT` write holding it completed | yes | up to `interval_ms` of data may be lost |
+//!
+//! Under SYNC_FLUSH consumers see only durable records; under ASYNC_FLUSH, records whose
+//! write completed.
+//!
+//! # Deviations from the agreed API contract
+//!
+//! - `Store::open_with(config, fs, probe)` is added for tests (simulated I/O, disk probe).
+//! - `ReadStatus` has no `NoMatchedLogicQueue`: an unknown queue reads as `NoMessageInQueue`.
+//! - `AcceptAll` filter, `Store::checkpoint_now`, `Store::run_retention_once` and
+//!   `Store::config` are extra.
+//! - `StoreConfig` has extra fields with defaults (see its docs); `FlushMode::Async` fields
+//!   are `interval_ms` and `least_pages` as agreed.
+//! - Physical offsets carry the shard index in the top 16 bits (`shard << 48 | local`).
+
+pub mod checkpoint;
+pub mod commit_log;
+mod config;
+pub mod consume_queue;
+mod error;
+pub mod index;
+pub mod io;
+mod notify;
+mod read;
+pub mod recovery;
+pub mod retention;
+mod store;
+mod types;
+
+pub use config::{FlushMode, RecoveryMode, StoreConfig, DELAY_LEVELS_MS_DEFAULT};
+pub use error::{AppendError, StorageError};
+pub use store::Store;
+pub use types::{
+    AcceptAll, AppendResult, Boundary, MessageFilter, MessageToStore, ReadResult, ReadStatus,
+    StoreStats,
+};
