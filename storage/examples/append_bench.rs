@@ -53,12 +53,11 @@ fn main() -> anyhow_free::Result {
     let args = Args::parse();
     let _ = std::fs::remove_dir_all(&args.dir);
     std::fs::create_dir_all(&args.dir).map_err(|e| e.to_string())?;
-    let result = glommio::LocalExecutorBuilder::new(glommio::Placement::Fixed(0))
+    glommio::LocalExecutorBuilder::new(glommio::Placement::Fixed(0))
         .name("append-bench")
         .make()
         .map_err(|e| e.to_string())?
-        .run(bench(args));
-    result
+        .run(bench(args))
 }
 
 mod anyhow_free {
@@ -90,7 +89,8 @@ async fn bench(args: Args) -> anyhow_free::Result {
         let body = body.clone();
         let queue_id = writer % args.queues.max(1);
         tasks.push(glommio::spawn_local(async move {
-            let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+            let mut histogram =
+                Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
             let mut count = 0u64;
             let mut errors = 0u64;
             while Instant::now() < deadline {
@@ -119,7 +119,8 @@ async fn bench(args: Args) -> anyhow_free::Result {
             (histogram, count, errors)
         }));
     }
-    let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).map_err(|e| e.to_string())?;
+    let mut histogram =
+        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).map_err(|e| e.to_string())?;
     let (mut count, mut errors) = (0u64, 0u64);
     for task in tasks {
         let (h, c, e) = task.await;
@@ -136,11 +137,7 @@ async fn bench(args: Args) -> anyhow_free::Result {
     let _ = std::fs::remove_dir_all(&args.dir);
     let msgs_per_s = count as f64 / elapsed;
     let mb_per_s = msgs_per_s * args.size as f64 / 1e6;
-    let bytes_per_fsync = if stats.fsyncs > 0 {
-        (stats.durable_offset & ((1 << 48) - 1)) / stats.fsyncs
-    } else {
-        0
-    };
+    let bytes_per_fsync = stats.bytes_per_fsync;
     println!(
         "{}",
         serde_json::json!({
@@ -182,7 +179,9 @@ async fn raw_direct_write(dir: &std::path::Path, seconds: u64) -> Result<f64, St
         .map_err(|e| e.to_string())?;
     let file = Rc::new(file);
     let size = 8u64 << 30;
-    file.pre_allocate(size, false).await.map_err(|e| e.to_string())?;
+    file.pre_allocate(size, false)
+        .await
+        .map_err(|e| e.to_string())?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
     let mut tasks = Vec::new();

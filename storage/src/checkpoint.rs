@@ -67,7 +67,8 @@ impl Checkpoint {
         if slot.len() < PAYLOAD_BYTES + 4 {
             return None;
         }
-        let u32_at = |at: usize| u32::from_le_bytes([slot[at], slot[at + 1], slot[at + 2], slot[at + 3]]);
+        let u32_at =
+            |at: usize| u32::from_le_bytes([slot[at], slot[at + 1], slot[at + 2], slot[at + 3]]);
         let u64_at = |at: usize| {
             let mut bytes = [0u8; 8];
             bytes.copy_from_slice(&slot[at..at + 8]);

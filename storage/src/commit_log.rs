@@ -170,6 +170,8 @@ pub struct LogState {
     pub last_store_timestamp_ms: i64,
     /// Set when disk usage is above the warning ratio: the refusal text.
     pub disk_full: Option<String>,
+    /// Log end when the store was opened (for bytes-per-fsync).
+    pub opened_at_local: u64,
 }
 
 /// Per-append values [`LogState::append`] needs from the config.
@@ -215,7 +217,10 @@ fn index_keys_of(message: &MessageToStore) -> Vec<String> {
 }
 
 impl LogState {
-    fn fields<'a>(message: &'a MessageToStore, store_host: std::net::SocketAddr) -> RecordFields<'a> {
+    fn fields<'a>(
+        message: &'a MessageToStore,
+        store_host: std::net::SocketAddr,
+    ) -> RecordFields<'a> {
         RecordFields {
             queue_id: i32::try_from(message.queue_id).unwrap_or(i32::MAX),
             flag: message.flag,
@@ -248,14 +253,23 @@ impl LogState {
 
     /// A new group for `segment` starting at local `at`, with the partial page before `at`
     /// copied from `previous` (if it covers it).
-    fn start_group(&mut self, segment: Segment, at: u64, previous: Option<&Group>) -> Option<Group> {
+    fn start_group(
+        &mut self,
+        segment: Segment,
+        at: u64,
+        previous: Option<&Group>,
+    ) -> Option<Group> {
         let mut buf = self.take_buffer()?;
         let in_segment = at - segment.base;
         let file_pos = align_down(in_segment);
         if let Some(previous) = previous {
             if previous.segment.base == segment.base {
-                let from = usize::try_from(segment.base + file_pos - (previous.segment.base + previous.file_pos)).unwrap_or(0);
-                let to = usize::try_from(at - (previous.segment.base + previous.file_pos)).unwrap_or(0);
+                let from = usize::try_from(
+                    segment.base + file_pos - (previous.segment.base + previous.file_pos),
+                )
+                .unwrap_or(0);
+                let to =
+                    usize::try_from(at - (previous.segment.base + previous.file_pos)).unwrap_or(0);
                 buf.extend_from_slice(&previous.buf[from..to]);
             }
         }
@@ -297,10 +311,12 @@ impl LogState {
             if let Some(old) = self.current.take() {
                 let end = old.end_local();
                 // The copy buffer may exceed buffers_max by one; it is returned right after.
-                let replacement = self.start_group(old.segment.clone(), end, Some(&old)).or_else(|| {
-                    self.buffers_total += 1;
-                    self.start_group(old.segment.clone(), end, Some(&old))
-                });
+                let replacement = self
+                    .start_group(old.segment.clone(), end, Some(&old))
+                    .or_else(|| {
+                        self.buffers_total += 1;
+                        self.start_group(old.segment.clone(), end, Some(&old))
+                    });
                 self.current = replacement;
                 groups.push(old);
             }
@@ -370,7 +386,9 @@ impl LogState {
             .as_ref()
             .is_some_and(|g| g.buf.len() + total + BLANK_MARKER_BYTES <= self.group_bytes_max);
         if !fits {
-            let segment = self.segment_for(self.write_local).ok_or(Blocked::NeedSegment)?;
+            let segment = self
+                .segment_for(self.write_local)
+                .ok_or(Blocked::NeedSegment)?;
             let previous = self.current.take();
             let Some(group) = self.start_group(segment, self.write_local, previous.as_ref()) else {
                 self.current = previous;
@@ -423,7 +441,11 @@ impl LogState {
                 tags_code: tags_code_of(message, context.now_ms, context.delay_levels_ms),
                 store_timestamp_ms: context.now_ms,
                 to_queue,
-                index_keys: if context.index_enable { index_keys_of(message) } else { Vec::new() },
+                index_keys: if context.index_enable {
+                    index_keys_of(message)
+                } else {
+                    Vec::new()
+                },
             });
             results.push(AppendResult {
                 physical_offset: physical,

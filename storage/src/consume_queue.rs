@@ -211,10 +211,15 @@ impl ConsumeQueue {
         let in_file = end_byte.saturating_sub(file_start_byte);
         let page = align_down(in_file);
         self.pending_start_byte = file_start_byte + page;
-        let from = usize::try_from(page).unwrap_or(usize::MAX).min(file_data.len());
-        let to = usize::try_from(in_file).unwrap_or(usize::MAX).min(file_data.len());
+        let from = usize::try_from(page)
+            .unwrap_or(usize::MAX)
+            .min(file_data.len());
+        let to = usize::try_from(in_file)
+            .unwrap_or(usize::MAX)
+            .min(file_data.len());
         self.pending = file_data[from..to.max(from)].to_vec();
-        self.pending.resize(usize::try_from(in_file - page).unwrap_or(0), 0);
+        self.pending
+            .resize(usize::try_from(in_file - page).unwrap_or(0), 0);
         self.flushed_byte = end_byte;
     }
 
@@ -351,7 +356,11 @@ impl ConsumeQueue {
     /// Cuts the queue to `new_max` units (recovery), returning the zeroing writes for the stale
     /// units on disk. `tail_file_bytes` must be the current bytes of the file holding `new_max`
     /// if it is below the memory part.
-    pub fn truncate(&mut self, new_max: u64, tail_file_bytes: Option<&[u8]>) -> Vec<(u64, u64, Vec<u8>)> {
+    pub fn truncate(
+        &mut self,
+        new_max: u64,
+        tail_file_bytes: Option<&[u8]>,
+    ) -> Vec<(u64, u64, Vec<u8>)> {
         if new_max >= self.max_offset {
             return Vec::new();
         }
@@ -402,7 +411,9 @@ impl ConsumeQueue {
             .files
             .keys()
             .copied()
-            .filter(|&index| Some(index) != last && (index + 1) * self.units_per_file <= first_kept_unit)
+            .filter(|&index| {
+                Some(index) != last && (index + 1) * self.units_per_file <= first_kept_unit
+            })
             .collect();
         for index in removable {
             self.files.remove(&index);
@@ -478,11 +489,20 @@ mod tests {
     fn put_plan_flush_in_memory() {
         let mut queue = ConsumeQueue::new(PathBuf::from("/q"), 300);
         for n in 0..500u64 {
-            assert!(queue.put(n, CqUnit { physical_offset: n * 100, size: 100, tags_code: 0 }));
+            assert!(queue.put(
+                n,
+                CqUnit {
+                    physical_offset: n * 100,
+                    size: 100,
+                    tags_code: 0
+                }
+            ));
         }
         assert!(queue.put(3, CqUnit::default()), "duplicates are ignored");
         assert_eq!(queue.max_offset(), 500);
-        let ReadPlan::Memory(units) = queue.plan_read(10, 5) else { panic!() };
+        let ReadPlan::Memory(units) = queue.plan_read(10, 5) else {
+            panic!()
+        };
         assert_eq!(units.len(), 5);
         assert_eq!(units[0].physical_offset, 1000);
         let job = queue.flush_job().unwrap();

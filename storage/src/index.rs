@@ -80,13 +80,16 @@ impl Header {
         if bytes.len() < 56 {
             return None;
         }
-        let u32_at = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        let u32_at = |at: usize| {
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
         let u64_at = |at: usize| {
             let mut b = [0u8; 8];
             b.copy_from_slice(&bytes[at..at + 8]);
             u64::from_le_bytes(b)
         };
-        if u32_at(0) != MAGIC || u32_at(4) != VERSION || crc32fast::hash(&bytes[..52]) != u32_at(52) {
+        if u32_at(0) != MAGIC || u32_at(4) != VERSION || crc32fast::hash(&bytes[..52]) != u32_at(52)
+        {
             return None;
         }
         Some(Self {
@@ -143,7 +146,10 @@ impl MemoryFile {
             self.header.begin_local = entry.physical & LOCAL_OFFSET_MASK;
         }
         self.header.end_ts_ms = self.header.end_ts_ms.max(entry.store_ts_ms);
-        self.header.end_local = self.header.end_local.max(entry.physical & LOCAL_OFFSET_MASK);
+        self.header.end_local = self
+            .header
+            .end_local
+            .max(entry.physical & LOCAL_OFFSET_MASK);
         let number = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
         self.by_hash.entry(entry.hash).or_default().push(number);
         self.entries.push(entry);
@@ -202,18 +208,30 @@ impl Index {
         let names = fs.list_dir(dir).map_err(|e| StorageError::io(dir, e))?;
         let mut last_seq = None;
         for name in names {
-            let Ok(seq) = name.parse::<u64>() else { continue };
+            let Ok(seq) = name.parse::<u64>() else {
+                continue;
+            };
             let path = dir.join(&name);
             if reset {
-                fs.remove(&path).await.map_err(|e| StorageError::io(&path, e))?;
+                fs.remove(&path)
+                    .await
+                    .map_err(|e| StorageError::io(&path, e))?;
                 continue;
             }
-            let file = fs.open(&path, false).await.map_err(|e| StorageError::io(&path, e))?;
-            let header_bytes = file.read_at(0, 56).await.map_err(|e| StorageError::io(&path, e))?;
+            let file = fs
+                .open(&path, false)
+                .await
+                .map_err(|e| StorageError::io(&path, e))?;
+            let header_bytes = file
+                .read_at(0, 56)
+                .await
+                .map_err(|e| StorageError::io(&path, e))?;
             let Some(header) = Header::decode(&header_bytes) else {
                 // Never got a valid header: nothing in it is relied on.
                 drop(file);
-                fs.remove(&path).await.map_err(|e| StorageError::io(&path, e))?;
+                fs.remove(&path)
+                    .await
+                    .map_err(|e| StorageError::io(&path, e))?;
                 continue;
             };
             last_seq = Some(seq);
@@ -224,7 +242,10 @@ impl Index {
             let mut memory = MemoryFile::new(seq, header.slot_count);
             let count = header.entry_count as usize;
             let bytes = file
-                .read_at(entries_offset(header.slot_count), count * ENTRY_BYTES as usize)
+                .read_at(
+                    entries_offset(header.slot_count),
+                    count * ENTRY_BYTES as usize,
+                )
                 .await
                 .map_err(|e| StorageError::io(&path, e))?;
             memory.header.begin_ts_ms = header.begin_ts_ms;
@@ -364,7 +385,8 @@ impl Index {
             if slot_bytes.len() < 4 {
                 continue;
             }
-            let mut next = u32::from_le_bytes([slot_bytes[0], slot_bytes[1], slot_bytes[2], slot_bytes[3]]);
+            let mut next =
+                u32::from_le_bytes([slot_bytes[0], slot_bytes[1], slot_bytes[2], slot_bytes[3]]);
             let mut hops = 0u32;
             while next != 0 && out.len() < max_count && hops <= header.entry_count {
                 hops += 1;
@@ -414,7 +436,10 @@ impl Index {
 ///
 /// # Errors
 /// I/O errors.
-pub(crate) async fn flush_index(fs: &dyn FileSystem, index: &RefCell<Index>) -> Result<(), StorageError> {
+pub(crate) async fn flush_index(
+    fs: &dyn FileSystem,
+    index: &RefCell<Index>,
+) -> Result<(), StorageError> {
     // Seal full files, oldest first.
     loop {
         let job = {
@@ -436,17 +461,29 @@ pub(crate) async fn flush_index(fs: &dyn FileSystem, index: &RefCell<Index>) -> 
                 }
                 bytes.resize(usize::try_from(entries_offset(slot_count)).unwrap_or(0), 0);
                 bytes.extend_from_slice(&entries);
-                bytes.resize(usize::try_from(align_up(bytes.len() as u64)).unwrap_or(0), 0);
+                bytes.resize(
+                    usize::try_from(align_up(bytes.len() as u64)).unwrap_or(0),
+                    0,
+                );
                 (index.path_of(memory.seq), header, bytes)
             })
         };
-        let Some((path, header, bytes)) = job else { break };
-        let file = fs.open(&path, true).await.map_err(|e| StorageError::io(&path, e))?;
-        file.allocate(bytes.len() as u64).await.map_err(|e| StorageError::io(&path, e))?;
+        let Some((path, header, bytes)) = job else {
+            break;
+        };
+        let file = fs
+            .open(&path, true)
+            .await
+            .map_err(|e| StorageError::io(&path, e))?;
+        file.allocate(bytes.len() as u64)
+            .await
+            .map_err(|e| StorageError::io(&path, e))?;
         let mut at = 0usize;
         while at < bytes.len() {
             let end = (at + (1 << 20)).min(bytes.len());
-            file.write_at(at as u64, &bytes[at..end]).await.map_err(|e| StorageError::io(&path, e))?;
+            file.write_at(at as u64, &bytes[at..end])
+                .await
+                .map_err(|e| StorageError::io(&path, e))?;
             at = end;
         }
         file.sync().await.map_err(|e| StorageError::io(&path, e))?;
@@ -470,7 +507,10 @@ pub(crate) async fn flush_index(fs: &dyn FileSystem, index: &RefCell<Index>) -> 
                 region.extend_from_slice(&active.entry_bytes(number, None));
             }
             let mut region = region.split_off(skip.min(region.len()));
-            region.resize(usize::try_from(align_up(region.len() as u64)).unwrap_or(0), 0);
+            region.resize(
+                usize::try_from(align_up(region.len() as u64)).unwrap_or(0),
+                0,
+            );
             let total = entries_offset(active.header.slot_count)
                 + u64::from(index.entries_per_file) * ENTRY_BYTES;
             Some((
@@ -491,20 +531,32 @@ pub(crate) async fn flush_index(fs: &dyn FileSystem, index: &RefCell<Index>) -> 
     let file = match file {
         Some(file) => file,
         None => {
-            let file = fs.open(&path, true).await.map_err(|e| StorageError::io(&path, e))?;
-            file.allocate(total).await.map_err(|e| StorageError::io(&path, e))?;
+            let file = fs
+                .open(&path, true)
+                .await
+                .map_err(|e| StorageError::io(&path, e))?;
+            file.allocate(total)
+                .await
+                .map_err(|e| StorageError::io(&path, e))?;
             file
         }
     };
     // Entries durable before the header that counts them.
-    file.write_at(pos, &region).await.map_err(|e| StorageError::io(&path, e))?;
+    file.write_at(pos, &region)
+        .await
+        .map_err(|e| StorageError::io(&path, e))?;
     file.sync().await.map_err(|e| StorageError::io(&path, e))?;
-    file.write_at(0, &header).await.map_err(|e| StorageError::io(&path, e))?;
+    file.write_at(0, &header)
+        .await
+        .map_err(|e| StorageError::io(&path, e))?;
     file.sync().await.map_err(|e| StorageError::io(&path, e))?;
     let mut index = index.borrow_mut();
     if index.active.seq == seq {
         index.active.file = Some(file);
-        index.active.flushed_entries = index.active.flushed_entries.max(count.min(index.active.entries.len()));
+        index.active.flushed_entries = index
+            .active
+            .flushed_entries
+            .max(count.min(index.active.entries.len()));
     }
     Ok(())
 }

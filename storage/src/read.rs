@@ -48,7 +48,9 @@ impl Store {
         let removed: Vec<_> = {
             let mut queues = self.queues.borrow_mut();
             let keys: Vec<_> = queues.keys().filter(|(t, _)| t == topic).cloned().collect();
-            keys.into_iter().filter_map(|key| queues.remove(&key)).collect()
+            keys.into_iter()
+                .filter_map(|key| queues.remove(&key))
+                .collect()
         };
         self.log
             .borrow_mut()
@@ -151,10 +153,12 @@ impl Store {
                 }
                 // Coalesce following matching units that are contiguous in the log.
                 let mut run = vec![unit];
-                while i + run.len() < units.len() && records.len() + run.len() < max_count as usize {
+                while i + run.len() < units.len() && records.len() + run.len() < max_count as usize
+                {
                     let last = run[run.len() - 1];
                     let candidate = units[i + run.len()];
-                    let contiguous = candidate.physical_offset == last.physical_offset + u64::from(last.size);
+                    let contiguous =
+                        candidate.physical_offset == last.physical_offset + u64::from(last.size);
                     let run_bytes: usize = run.iter().map(|u| u.size as usize).sum();
                     if !contiguous
                         || !filter.matches_tags_code(candidate.tags_code)
@@ -231,7 +235,9 @@ impl Store {
             (base + log.segment_size_bytes, log.visible_local)
         };
         let first_len = usize::try_from(
-            (FIRST_READ_BYTES as u64).min(segment_end - local).min(visible.saturating_sub(local)),
+            (FIRST_READ_BYTES as u64)
+                .min(segment_end - local)
+                .min(visible.saturating_sub(local)),
         )
         .unwrap_or(0);
         if first_len < 8 {
@@ -253,7 +259,9 @@ impl Store {
             }
         };
         match decode_log_entry(&bytes) {
-            Ok((LogEntry::Message(view), _)) if view.physical_offset as u64 == physical_offset => Ok(Some(bytes)),
+            Ok((LogEntry::Message(view), _)) if view.physical_offset as u64 == physical_offset => {
+                Ok(Some(bytes))
+            }
             _ => Ok(None),
         }
     }
@@ -280,7 +288,12 @@ impl Store {
         Ok(Some(i64::from_be_bytes(ts)))
     }
 
-    async fn unit_at(&self, topic: &str, queue_id: u32, offset: u64) -> Result<Option<CqUnit>, StorageError> {
+    async fn unit_at(
+        &self,
+        topic: &str,
+        queue_id: u32,
+        offset: u64,
+    ) -> Result<Option<CqUnit>, StorageError> {
         let plan = match self.queues.borrow().get(&(topic.to_owned(), queue_id)) {
             Some(queue) => queue.plan_read(offset, 1),
             None => return Ok(None),
@@ -292,7 +305,11 @@ impl Store {
     ///
     /// # Errors
     /// I/O errors.
-    pub async fn earliest_store_time(&self, topic: &str, queue_id: u32) -> Result<Option<i64>, StorageError> {
+    pub async fn earliest_store_time(
+        &self,
+        topic: &str,
+        queue_id: u32,
+    ) -> Result<Option<i64>, StorageError> {
         let min = self.min_offset(topic, queue_id);
         match self.unit_at(topic, queue_id, min).await? {
             Some(unit) if !unit.is_empty() => self.store_time_of(&unit).await,
@@ -313,7 +330,10 @@ impl Store {
         timestamp_ms: i64,
         boundary: Boundary,
     ) -> Result<u64, StorageError> {
-        let (min, max) = (self.min_offset(topic, queue_id), self.max_offset(topic, queue_id));
+        let (min, max) = (
+            self.min_offset(topic, queue_id),
+            self.max_offset(topic, queue_id),
+        );
         // First offset whose time is > (Upper) or >= (Lower) the timestamp.
         let (mut low, mut high) = (min, max);
         while low < high {
@@ -352,8 +372,15 @@ impl Store {
         begin_ms: i64,
         end_ms: i64,
     ) -> Result<Vec<Bytes>, StorageError> {
-        let candidates =
-            Index::lookup(&self.index, topic, key, max_count as usize * 2 + 8, begin_ms, end_ms).await?;
+        let candidates = Index::lookup(
+            &self.index,
+            topic,
+            key,
+            max_count as usize * 2 + 8,
+            begin_ms,
+            end_ms,
+        )
+        .await?;
         let mut out = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for physical in candidates {

@@ -82,35 +82,39 @@ async fn load_queues(
             let Ok(queue_id) = queue_name.parse::<u32>() else {
                 continue;
             };
-            let queue =
-                ConsumeQueue::load(fs, topic_dir.join(&queue_name), units_per_file).await?;
+            let queue = ConsumeQueue::load(fs, topic_dir.join(&queue_name), units_per_file).await?;
             queues.insert((topic.clone(), queue_id), queue);
         }
     }
     Ok(queues)
 }
 
-/// Cuts every unit whose record starts at or past `from_local`, zeroing them on disk.
-async fn cut_queues(
-    fs: &dyn FileSystem,
-    queues: &mut QueueTable,
-    from_local: u64,
-) -> Result<(), StorageError> {
-    for queue in queues.values_mut() {
-        // Binary search the first unit with local >= from_local (units are sorted).
-        let (mut low, mut high) = (queue.min_offset(), queue.max_offset());
-        while low < high {
-            let mid = low + (high - low) / 2;
-            let units = queue.plan_read(mid, 1).run().await?.unwrap_or_default();
-            let keep = units
-                .first()
-                .is_some_and(|unit| !unit.is_empty() && (unit.physical_offset & LOCAL_OFFSET_MASK) < from_local);
-            if keep {
-                low = mid + 1;
-            } else {
-                high = mid;
-            }
+/// The first unit of `queue` whose record starts at or past `local` (units are sorted by
+/// physical offset; an empty unit counts as past).
+pub(crate) async fn first_unit_at_or_after(
+    queue: &ConsumeQueue,
+    local: u64,
+) -> Result<u64, StorageError> {
+    let (mut low, mut high) = (queue.min_offset(), queue.max_offset());
+    while low < high {
+        let mid = low + (high - low) / 2;
+        let units = queue.plan_read(mid, 1).run().await?.unwrap_or_default();
+        let before = units.first().is_some_and(|unit| {
+            !unit.is_empty() && (unit.physical_offset & LOCAL_OFFSET_MASK) < local
+        });
+        if before {
+            low = mid + 1;
+        } else {
+            high = mid;
         }
+    }
+    Ok(low)
+}
+
+/// Cuts every unit whose record starts at or past `from_local`, zeroing them on disk.
+async fn cut_queues(queues: &mut QueueTable, from_local: u64) -> Result<(), StorageError> {
+    for queue in queues.values_mut() {
+        let low = first_unit_at_or_after(queue, from_local).await?;
         if low >= queue.max_offset() {
             continue;
         }
@@ -118,9 +122,12 @@ async fn cut_queues(
         let file_index = low / units_per_file;
         let tail_bytes = match queue.file(file_index) {
             Some(file) => Some(
-                file.read_at(0, usize::try_from(units_per_file * CQ_UNIT_SIZE_BYTES).unwrap_or(0))
-                    .await
-                    .map_err(|e| StorageError::io(file.path(), e))?,
+                file.read_at(
+                    0,
+                    usize::try_from(units_per_file * CQ_UNIT_SIZE_BYTES).unwrap_or(0),
+                )
+                .await
+                .map_err(|e| StorageError::io(file.path(), e))?,
             ),
             None => None,
         };
@@ -130,10 +137,11 @@ async fn cut_queues(
                 file.write_at(pos, &data)
                     .await
                     .map_err(|e| StorageError::io(file.path(), e))?;
-                file.sync().await.map_err(|e| StorageError::io(file.path(), e))?;
+                file.sync()
+                    .await
+                    .map_err(|e| StorageError::io(file.path(), e))?;
             }
         }
-        let _ = fs;
     }
     Ok(())
 }
@@ -155,7 +163,9 @@ pub(crate) async fn flush_queues(
             let file = match existing {
                 Some(file) => file,
                 None => {
-                    let Some((path, size)) = queues.borrow().get(&key).map(|q| q.file_path(*file_index)) else {
+                    let Some((path, size)) =
+                        queues.borrow().get(&key).map(|q| q.file_path(*file_index))
+                    else {
                         break;
                     };
                     if let Some(dir) = path.parent() {
@@ -175,7 +185,9 @@ pub(crate) async fn flush_queues(
             touched.push(file);
         }
         for file in touched {
-            file.sync().await.map_err(|e| StorageError::io(file.path(), e))?;
+            file.sync()
+                .await
+                .map_err(|e| StorageError::io(file.path(), e))?;
         }
         if let Some(queue) = queues.borrow_mut().get_mut(&key) {
             queue.complete_flush(job.flushed_byte);
@@ -206,7 +218,8 @@ async fn scan(
             if in_segment + BLANK_MARKER_BYTES as u64 > segment_size {
                 return Ok(at);
             }
-            let len = usize::try_from((segment_size - in_segment).min(chunk_len as u64)).unwrap_or(0);
+            let len =
+                usize::try_from((segment_size - in_segment).min(chunk_len as u64)).unwrap_or(0);
             let chunk = segment
                 .file
                 .read_at(in_segment, len)
@@ -227,7 +240,8 @@ async fn scan(
                     }
                     Ok((LogEntry::Message(view), consumed)) => {
                         let valid = view.body_crc_matches()
-                            && (view.physical_offset as u64) == commit_log::physical_offset(shard_index, here)
+                            && (view.physical_offset as u64)
+                                == commit_log::physical_offset(shard_index, here)
                             && consumed as u64 + BLANK_MARKER_BYTES as u64 <= remaining_in_segment;
                         if !valid {
                             return Ok(here);
@@ -238,11 +252,18 @@ async fn scan(
                     }
                     Err(protocol::WireError::Truncated { .. }) => {
                         // The record continues past this chunk: re-read from its start.
-                        let size = i32::from_be_bytes([chunk[pos], chunk[pos + 1], chunk[pos + 2], chunk[pos + 3]]);
+                        let size = i32::from_be_bytes([
+                            chunk[pos],
+                            chunk[pos + 1],
+                            chunk[pos + 2],
+                            chunk[pos + 3],
+                        ]);
                         let Ok(size) = usize::try_from(size) else {
                             return Ok(here);
                         };
-                        if size as u64 + BLANK_MARKER_BYTES as u64 > remaining_in_segment || size == 0 {
+                        if size as u64 + BLANK_MARKER_BYTES as u64 > remaining_in_segment
+                            || size == 0
+                        {
                             return Ok(here);
                         }
                         chunk_len = chunk_len.max(size);
@@ -294,7 +315,11 @@ async fn zero_tail(segment: &Segment, segment_size: u64, end: u64) -> Result<(),
         if pos == first_page {
             data[..prefix.len()].copy_from_slice(&prefix);
         }
-        segment.file.write_at(pos, &data).await.map_err(io_err(&path))?;
+        segment
+            .file
+            .write_at(pos, &data)
+            .await
+            .map_err(io_err(&path))?;
         pos += len as u64;
     }
     segment.file.sync().await.map_err(io_err(&path))?;
@@ -303,7 +328,10 @@ async fn zero_tail(segment: &Segment, segment_size: u64, end: u64) -> Result<(),
 }
 
 /// Runs recovery for `config.root_dir`.
-pub(crate) async fn recover(config: &StoreConfig, fs: &dyn FileSystem) -> Result<Recovered, StorageError> {
+pub(crate) async fn recover(
+    config: &StoreConfig,
+    fs: &dyn FileSystem,
+) -> Result<Recovered, StorageError> {
     let root = &config.root_dir;
     let log_dir = root.join(COMMIT_LOG_DIR);
     let cq_dir = root.join(CONSUME_QUEUE_DIR);
@@ -320,12 +348,16 @@ pub(crate) async fn recover(config: &StoreConfig, fs: &dyn FileSystem) -> Result
     // Segments.
     let mut segments = BTreeMap::new();
     for name in fs.list_dir(&log_dir).map_err(io_err(&log_dir))? {
-        let Ok(base) = name.parse::<u64>() else { continue };
+        let Ok(base) = name.parse::<u64>() else {
+            continue;
+        };
         if base % segment_size != 0 {
             return Err(StorageError::Corrupted {
                 segment: log_dir.join(&name),
                 offset: 0,
-                reason: format!("segment name is not a multiple of segment_size_bytes {segment_size}"),
+                reason: format!(
+                    "segment name is not a multiple of segment_size_bytes {segment_size}"
+                ),
             });
         }
         let path = log_dir.join(&name);
@@ -366,18 +398,24 @@ pub(crate) async fn recover(config: &StoreConfig, fs: &dyn FileSystem) -> Result
         }
     };
     let start = start.min(index.rebuild_from().unwrap_or(start).max(first_base));
-    cut_queues(fs, &mut queues, start).await?;
+    cut_queues(&mut queues, start).await?;
     index.cut(start);
 
     // Scan and re-dispatch.
     let mut records = 0u64;
     let mut last_ts = last_checkpoint.map_or(0, |c| c.last_store_timestamp_ms);
-    let end = scan(&segments, segment_size, config.shard_index, start, |local, view| {
-        records += 1;
-        last_ts = view.store_timestamp_ms;
-        let entry = entry_from_view(local, view, config);
-        dispatch_entry(&mut queues, &mut index, config, &entry);
-    })
+    let end = scan(
+        &segments,
+        segment_size,
+        config.shard_index,
+        start,
+        |local, view| {
+            records += 1;
+            last_ts = view.store_timestamp_ms;
+            let entry = entry_from_view(local, view, config);
+            dispatch_entry(&mut queues, &mut index, config, &entry);
+        },
+    )
     .await?;
     if let Some(checkpoint) = last_checkpoint {
         if end < checkpoint.log_end_local && !full {
@@ -387,7 +425,11 @@ pub(crate) async fn recover(config: &StoreConfig, fs: &dyn FileSystem) -> Result
     }
     // Segments past the end are stale.
     let end_base = end / segment_size * segment_size;
-    let stale: Vec<u64> = segments.keys().copied().filter(|base| *base > end_base).collect();
+    let stale: Vec<u64> = segments
+        .keys()
+        .copied()
+        .filter(|base| *base > end_base)
+        .collect();
     for base in stale {
         if let Some(segment) = segments.remove(&base) {
             let path = segment.file.path();
@@ -397,7 +439,11 @@ pub(crate) async fn recover(config: &StoreConfig, fs: &dyn FileSystem) -> Result
     }
     let tail_segment = match segments.get(&end_base) {
         Some(segment) => {
-            let len = segment.file.len().await.map_err(io_err(&segment.file.path()))?;
+            let len = segment
+                .file
+                .len()
+                .await
+                .map_err(io_err(&segment.file.path()))?;
             if len < segment_size {
                 prepare_segment(fs, root, end_base, segment_size, config.segment_prewrite).await?
             } else {
@@ -411,15 +457,25 @@ pub(crate) async fn recover(config: &StoreConfig, fs: &dyn FileSystem) -> Result
     let tail_file_pos = align_down(end - end_base);
     let tail_page = tail_segment
         .file
-        .read_at(tail_file_pos, usize::try_from(end - end_base - tail_file_pos).unwrap_or(0))
+        .read_at(
+            tail_file_pos,
+            usize::try_from(end - end_base - tail_file_pos).unwrap_or(0),
+        )
         .await
         .map_err(io_err(&tail_segment.file.path()))?
         .to_vec();
     let min_local = last_checkpoint
         .map_or(first_base, |c| c.min_local)
         .max(first_base);
+    // Units pointing below the kept log (retention) are unreadable.
+    for queue in queues.values_mut() {
+        let first = first_unit_at_or_after(queue, min_local).await?;
+        queue.set_min_offset(first);
+    }
     // Abort marker: exists while open.
-    fs.open(&abort_path, true).await.map_err(io_err(&abort_path))?;
+    fs.open(&abort_path, true)
+        .await
+        .map_err(io_err(&abort_path))?;
     if crashed {
         tracing::warn!(target: "storage", shard = config.shard_index, start, end, records, "crash recovery done");
     }
@@ -473,7 +529,11 @@ fn entry_from_view(local: u64, view: &RecordView<'_>, config: &StoreConfig) -> D
         tags_code,
         store_timestamp_ms: view.store_timestamp_ms,
         to_queue,
-        index_keys: if config.index_enable { index_keys } else { Vec::new() },
+        index_keys: if config.index_enable {
+            index_keys
+        } else {
+            Vec::new()
+        },
     }
 }
 

@@ -156,7 +156,10 @@ impl Store {
                 log.segments.remove(&base);
                 log.min_local = log.min_local.max(next_min);
             }
-            self.fs.remove(&path).await.map_err(|e| StorageError::io(&path, e))?;
+            self.fs
+                .remove(&path)
+                .await
+                .map_err(|e| StorageError::io(&path, e))?;
             report.segments_deleted += 1;
             deleted_up_to = Some(next_min);
             tracing::info!(target: "storage", segment = %path.display(), expired, force, ratio, "segment deleted");
@@ -188,7 +191,8 @@ impl Store {
                     None => break,
                 };
                 let unit = plan.run().await?.and_then(|units| units.first().copied());
-                let below = unit.is_none_or(|u| (u.physical_offset & LOCAL_OFFSET_MASK) < min_local);
+                let below =
+                    unit.is_none_or(|u| (u.physical_offset & LOCAL_OFFSET_MASK) < min_local);
                 if below {
                     low = mid + 1;
                 } else {
@@ -204,7 +208,10 @@ impl Store {
         let index_paths = self.index.borrow_mut().drop_files_below(min_local);
         let index_files = index_paths.len();
         for path in removed_paths.into_iter().chain(index_paths) {
-            self.fs.remove(&path).await.map_err(|e| StorageError::io(&path, e))?;
+            self.fs
+                .remove(&path)
+                .await
+                .map_err(|e| StorageError::io(&path, e))?;
         }
         Ok((queue_files, index_files))
     }

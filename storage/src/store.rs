@@ -3,7 +3,9 @@
 //! `.await`.
 //!
 //! Tasks spawned at open (all stop at [`Store::shutdown`]):
-//! - the flusher (the executor's default queue: it is on the ack path);
+//! - the flusher (writer stage) and the syncer (fdatasync stage), on the executor's default
+//!   queue because they are on the ack path; under SYNC_FLUSH the next group's write overlaps
+//!   the previous group's fdatasync;
 //! - segment preparation, checkpoint and retention (a low-share background task queue, so
 //!   they never stall appends).
 
@@ -55,6 +57,7 @@ pub struct Store {
     pub(crate) checkpoint: RefCell<Option<CheckpointFile>>,
     pub(crate) stats: RefCell<StoreStats>,
     pub(crate) flusher_wake: Signal,
+    pub(crate) syncer_wake: Signal,
     pub(crate) space_freed: Broadcast,
     pub(crate) segment_wanted: Signal,
     pub(crate) segment_ready: Broadcast,
@@ -73,7 +76,12 @@ impl Store {
     /// # Errors
     /// Invalid config, I/O errors, corruption that recovery cannot repair.
     pub async fn open(config: StoreConfig) -> Result<Rc<Store>, StorageError> {
-        Self::open_with(config, Rc::new(DmaFileSystem::default()), Rc::new(StatvfsProbe)).await
+        Self::open_with(
+            config,
+            Rc::new(DmaFileSystem::default()),
+            Rc::new(StatvfsProbe),
+        )
+        .await
     }
 
     /// Opens with an explicit I/O seam and disk-usage probe (tests, simulation).
@@ -112,9 +120,11 @@ impl Store {
             next_queue_offset: HashMap::new(),
             last_store_timestamp_ms: recovered.last_store_timestamp_ms,
             disk_full: None,
+            opened_at_local: recovered.end_local,
         };
         for (key, queue) in &recovered.queues {
-            log.next_queue_offset.insert(key.clone(), queue.max_offset());
+            log.next_queue_offset
+                .insert(key.clone(), queue.max_offset());
         }
         let mut buf = bytes::BytesMut::with_capacity(group_bytes_max + 4096);
         buf.extend_from_slice(&recovered.tail_page);
@@ -138,6 +148,7 @@ impl Store {
             checkpoint: RefCell::new(Some(recovered.checkpoint)),
             stats: RefCell::new(stats),
             flusher_wake: Signal::default(),
+            syncer_wake: Signal::default(),
             space_freed: Broadcast::default(),
             segment_wanted: Signal::default(),
             segment_ready: Broadcast::default(),
@@ -162,6 +173,7 @@ impl Store {
         );
         self.background_queue.set(Some(background));
         self.spawn(Rc::clone(self).run_flusher(), None);
+        self.spawn(Rc::clone(self).run_syncer(), None);
         self.spawn(Rc::clone(self).run_segment_preparer(), Some(background));
         self.spawn(Rc::clone(self).run_maintenance(), Some(background));
         self.segment_wanted.notify();
@@ -297,8 +309,46 @@ impl Store {
         self.segment_ready.notify();
     }
 
-    /// The flusher: writes groups, syncs per the flush mode, publishes visibility.
+    /// The writer stage: takes the accumulated groups and writes them with one aligned direct
+    /// write each, one batch at a time (consecutive groups share a page, so writes never
+    /// overlap). Under ASYNC_FLUSH a completed write publishes; under SYNC_FLUSH the syncer
+    /// does, so the next write overlaps the previous fdatasync (a two-stage pipeline).
     async fn run_flusher(self: Rc<Self>) {
+        let sync_mode = self.config.flush == FlushMode::Sync;
+        loop {
+            if self.log.borrow().failed.is_some() {
+                break;
+            }
+            let taken = self.log.borrow_mut().take_unwritten();
+            let Some(mut groups) = taken else {
+                if self.stopping.get() {
+                    break;
+                }
+                self.flusher_wake.wait().await;
+                continue;
+            };
+            if self.write_groups(&mut groups).await.is_err() {
+                break;
+            }
+            self.log.borrow_mut().recycle(groups);
+            self.space_freed.notify();
+            if sync_mode {
+                self.syncer_wake.notify();
+            } else {
+                let written = self.log.borrow().written_local;
+                self.publish(written);
+                self.syncer_wake.notify();
+            }
+        }
+        // Drain: anything still waiting learns about the failure or shutdown.
+        self.syncer_wake.notify();
+        self.visible_waiters.wake_all();
+    }
+
+    /// The sync stage. SYNC_FLUSH: fdatasync whenever written bytes are not durable, then
+    /// publish them. ASYNC_FLUSH: fdatasync every `interval_ms` when at least `least_pages`
+    /// are dirty, and at least every `flush_thorough_interval_ms`.
+    async fn run_syncer(self: Rc<Self>) {
         let (async_interval, least_bytes) = match self.config.flush {
             FlushMode::Sync => (None, 0),
             FlushMode::Async {
@@ -315,37 +365,13 @@ impl Store {
             if self.log.borrow().failed.is_some() {
                 break;
             }
-            let taken = self.log.borrow_mut().take_unwritten();
-            let Some(mut groups) = taken else {
-                if self.stopping.get() {
-                    break;
-                }
-                if let Some(interval) = async_interval {
-                    let dirty = {
-                        let log = self.log.borrow();
-                        log.written_local - log.durable_local
-                    };
-                    if dirty > 0 && last_sync.elapsed() >= interval {
-                        if self.sync_written().await.is_err() {
-                            break;
-                        }
-                        last_sync = Instant::now();
-                    }
-                    let sleep = glommio::timer::sleep(interval);
-                    futures_lite::future::or(self.flusher_wake.wait(), sleep).await;
-                } else {
-                    self.flusher_wake.wait().await;
-                }
-                continue;
+            let dirty = {
+                let log = self.log.borrow();
+                log.written_local - log.durable_local
             };
-            if self.write_groups(&mut groups).await.is_err() {
-                break;
-            }
             let sync_now = match async_interval {
-                None => true,
+                None => dirty > 0,
                 Some(interval) => {
-                    let log = self.log.borrow();
-                    let dirty = log.written_local - log.durable_local;
                     let elapsed = last_sync.elapsed();
                     (dirty >= least_bytes.max(1) && elapsed >= interval)
                         || (dirty > 0 && elapsed >= thorough)
@@ -356,20 +382,23 @@ impl Store {
                     break;
                 }
                 last_sync = Instant::now();
-            }
-            let visible = {
-                let log = self.log.borrow();
-                if async_interval.is_some() {
-                    log.written_local
-                } else {
-                    log.durable_local
+                if async_interval.is_none() {
+                    let durable = self.log.borrow().durable_local;
+                    self.publish(durable);
                 }
-            };
-            self.publish(visible);
-            self.log.borrow_mut().recycle(groups);
-            self.space_freed.notify();
+                continue;
+            }
+            if self.stopping.get() {
+                break;
+            }
+            match async_interval {
+                Some(interval) => {
+                    let sleep = glommio::timer::sleep(interval);
+                    futures_lite::future::or(self.syncer_wake.wait(), sleep).await;
+                }
+                None => self.syncer_wake.wait().await,
+            }
         }
-        // Drain: anything still waiting learns about the failure or shutdown.
         self.visible_waiters.wake_all();
     }
 
@@ -455,12 +484,7 @@ impl Store {
             let mut queues = self.queues.borrow_mut();
             let mut index = self.index.borrow_mut();
             for entry in &entries {
-                dispatch_entry(
-                    &mut queues,
-                    &mut index,
-                    &self.config,
-                    entry,
-                );
+                dispatch_entry(&mut queues, &mut index, &self.config, entry);
             }
         }
         self.refresh_stats();
@@ -475,8 +499,12 @@ impl Store {
         stats.visible_offset = commit_log::physical_offset(shard, log.visible_local);
         stats.write_offset = commit_log::physical_offset(shard, log.write_local);
         stats.min_offset = commit_log::physical_offset(shard, log.min_local);
-        if stats.fsyncs > 0 {
-            stats.bytes_per_fsync = log.durable_local.saturating_sub(log.min_local) / stats.fsyncs;
+        if let Some(per_fsync) = log
+            .durable_local
+            .saturating_sub(log.opened_at_local)
+            .checked_div(stats.fsyncs)
+        {
+            stats.bytes_per_fsync = per_fsync;
         }
     }
 
@@ -635,6 +663,7 @@ impl Store {
         self.stopping.set(true);
         loop {
             self.flusher_wake.notify();
+            self.syncer_wake.notify();
             self.segment_wanted.notify();
             self.background_wake.notify();
             if self.tasks_running.get() == 0 {
@@ -666,7 +695,11 @@ impl Store {
     }
 
     /// Reads `len` bytes of commit log at `local` (must be visible and inside one segment).
-    pub(crate) async fn read_log(&self, local: u64, len: usize) -> Result<Option<Bytes>, StorageError> {
+    pub(crate) async fn read_log(
+        &self,
+        local: u64,
+        len: usize,
+    ) -> Result<Option<Bytes>, StorageError> {
         let segment = {
             let log = self.log.borrow();
             if local < log.min_local || local + len as u64 > log.visible_local {

@@ -16,6 +16,15 @@ const WRITERS: u32 = 4;
 const QUEUES: u32 = 3;
 const PER_WRITER: u32 = 60;
 
+/// Seeds per case: `count`, or `STORAGE_CRASH_SEEDS` when set (for longer soak runs).
+fn seeds(base: u64, count: u64) -> std::ops::Range<u64> {
+    let count = std::env::var("STORAGE_CRASH_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(count);
+    base..base + count
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Fault {
     Tear,
@@ -90,10 +99,17 @@ async fn verify(store: &storage::Store, acked: &[(u32, Vec<u8>)], check_acked: b
         }
         assert_eq!(store.max_offset("C", queue), records.len() as u64);
     }
-    assert!(present.values().all(|count| *count == 1), "duplicate record");
+    assert!(
+        present.values().all(|count| *count == 1),
+        "duplicate record"
+    );
     if check_acked {
         for (queue, body) in acked {
-            assert_eq!(present.get(body), Some(&1), "acked record lost (queue {queue})");
+            assert_eq!(
+                present.get(body),
+                Some(&1),
+                "acked record lost (queue {queue})"
+            );
         }
     }
 }
@@ -117,7 +133,7 @@ fn crash_case(seed: u64, flush: FlushMode, fault: Fault, power_loss: bool) {
             fs.process_crash();
         }
         let store = open_sim(config.clone(), &fs).await;
-        let check_acked = power_loss.then_some(flush == FlushMode::Sync).unwrap_or(true);
+        let check_acked = !power_loss || flush == FlushMode::Sync;
         verify(&store, &acked, check_acked).await;
         // The log keeps working, and a second restart sees the same thing.
         let more = load(store.clone(), seed + 1_000_000).await;
@@ -133,21 +149,21 @@ fn crash_case(seed: u64, flush: FlushMode, fault: Fault, power_loss: bool) {
 
 #[test]
 fn sync_flush_torn_write_power_loss() {
-    for seed in 0..40 {
+    for seed in seeds(0, 40) {
         crash_case(seed, FlushMode::Sync, Fault::Tear, true);
     }
 }
 
 #[test]
 fn sync_flush_failed_operation_power_loss() {
-    for seed in 100..130 {
+    for seed in seeds(100_000, 30) {
         crash_case(seed, FlushMode::Sync, Fault::Fail, true);
     }
 }
 
 #[test]
 fn async_flush_torn_write_process_crash() {
-    for seed in 200..240 {
+    for seed in seeds(200_000, 40) {
         crash_case(seed, FlushMode::async_default(), Fault::Tear, false);
     }
 }
@@ -155,7 +171,7 @@ fn async_flush_torn_write_process_crash() {
 #[test]
 fn async_flush_power_loss_stays_consistent() {
     // Acked ASYNC records may be lost on power loss; what remains must be consistent.
-    for seed in 300..320 {
+    for seed in seeds(300_000, 20) {
         crash_case(seed, FlushMode::async_default(), Fault::Tear, true);
     }
 }
@@ -172,13 +188,20 @@ fn fsync_error_fails_waiters_and_refuses_writes() {
         fs.fail_op(next + 1);
         let error = store.append(message("E", 0, b"bad", "")).await.unwrap_err();
         assert!(matches!(error, storage::AppendError::Io(_)), "{error}");
-        let refused = store.append(message("E", 0, b"later", "")).await.unwrap_err();
+        let refused = store
+            .append(message("E", 0, b"later", ""))
+            .await
+            .unwrap_err();
         assert!(matches!(refused, storage::AppendError::Io(_)));
         assert!(store.shutdown().await.is_err());
         drop(store);
         fs.crash();
         let store = open_sim(sim_config(FlushMode::Sync), &fs).await;
-        let bodies: Vec<Vec<u8>> = read_all(&store, "E", 0).await.into_iter().map(|(_, b)| b).collect();
+        let bodies: Vec<Vec<u8>> = read_all(&store, "E", 0)
+            .await
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect();
         assert_eq!(bodies[0], b"ok");
         assert!(!bodies.contains(&b"later".to_vec()));
         store.append(message("E", 0, b"again", "")).await.unwrap();
@@ -193,7 +216,10 @@ fn full_recovery_rebuilds_lost_consume_queues() {
         let config = sim_config(FlushMode::Sync);
         let store = open_sim(config.clone(), &fs).await;
         for n in 0..300u32 {
-            store.append(message("R", n % 2, &body(11, 0, n), "")).await.unwrap();
+            store
+                .append(message("R", n % 2, &body(11, 0, n), ""))
+                .await
+                .unwrap();
         }
         store.shutdown().await.unwrap();
         drop(store);
@@ -207,15 +233,43 @@ fn full_recovery_rebuilds_lost_consume_queues() {
         for queue in ["0", "1"] {
             let dir = std::path::Path::new("/store/consumequeue/R").join(queue);
             for name in storage::io::FileSystem::list_dir(&fs, &dir).unwrap() {
-                storage::io::FileSystem::remove(&fs, &dir.join(name)).await.unwrap();
+                storage::io::FileSystem::remove(&fs, &dir.join(name))
+                    .await
+                    .unwrap();
             }
         }
         let mut full = config.clone();
         full.recovery = storage::RecoveryMode::Full;
         let store = open_sim(full, &fs).await;
         assert_eq!(read_all(&store, "R", 1).await, before);
-        assert_eq!(store.append(message("R", 1, b"x", "")).await.unwrap().queue_offset, 150);
+        assert_eq!(
+            store
+                .append(message("R", 1, b"x", ""))
+                .await
+                .unwrap()
+                .queue_offset,
+            150
+        );
         store.shutdown().await.unwrap();
     });
 }
 
+#[test]
+fn slow_fsync_gives_flush_disk_timeout() {
+    run(async {
+        let fs = SimFileSystem::new(12);
+        let mut config = sim_config(FlushMode::Sync);
+        config.sync_flush_timeout_ms = 20;
+        let store = open_sim(config, &fs).await;
+        store.append(message("S", 0, b"fast", "")).await.unwrap();
+        fs.set_sync_delay_ms(200);
+        let error = store.append(message("S", 0, b"slow", "")).await.unwrap_err();
+        assert_eq!(error, storage::AppendError::FlushDiskTimeout { timeout_ms: 20 });
+        fs.set_sync_delay_ms(0);
+        glommio::timer::sleep(std::time::Duration::from_millis(250)).await;
+        // The message becomes durable later, as with Java's FLUSH_DISK_TIMEOUT.
+        store.append(message("S", 0, b"next", "")).await.unwrap();
+        assert_eq!(read_all(&store, "S", 0).await.len(), 3);
+        store.shutdown().await.unwrap();
+    });
+}

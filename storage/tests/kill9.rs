@@ -63,7 +63,11 @@ fn kill9_child_entry() {
                     let queue = (writer + n) % QUEUES;
                     let pad = "k".repeat(((run_id as usize * 7 + n as usize * 13) % 900) + 10);
                     let body = format!("r{run_id}-w{writer}-n{n}-{pad}");
-                    if store.append(message("K9", queue, body.as_bytes(), "")).await.is_err() {
+                    if store
+                        .append(message("K9", queue, body.as_bytes(), ""))
+                        .await
+                        .is_err()
+                    {
                         break;
                     }
                     let _ = writeln!(out, "ACK {run_id} {writer} {n} {queue}");
@@ -92,10 +96,20 @@ fn kill9_rounds(flush_name: &str, seed: u64) {
     let mut acked: HashMap<(u64, u32), Vec<(u32, u32)>> = HashMap::new();
     for round in 0..KILLS_PER_MODE {
         let mut child = Command::new(&exe)
-            .args(["--exact", "kill9_child_entry", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, format!("{},{flush_name},{round}", dir.path().display()))
+            .args([
+                "--exact",
+                "kill9_child_entry",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(
+                CHILD_ENV,
+                format!("{},{flush_name},{round}", dir.path().display()),
+            )
             .stdout(Stdio::piped())
-            .stderr(Stdio::from(std::fs::File::create(dir.path().join("child.err")).expect("stderr file")))
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.path().join("child.err")).expect("stderr file"),
+            ))
             .spawn()
             .expect("spawn child");
         let stdout = child.stdout.take().expect("stdout");
@@ -123,7 +137,12 @@ fn kill9_rounds(flush_name: &str, seed: u64) {
             panic!("round {round}: the child acknowledged nothing; stderr:\n{err}");
         }
         for fields in lines {
-            let (run_id, writer, n, queue) = (fields[0], fields[1] as u32, fields[2] as u32, fields[3] as u32);
+            let (run_id, writer, n, queue) = (
+                fields[0],
+                fields[1] as u32,
+                fields[2] as u32,
+                fields[3] as u32,
+            );
             acked.entry((run_id, writer)).or_default().push((n, queue));
         }
     }

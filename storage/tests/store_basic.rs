@@ -36,10 +36,16 @@ fn append_read_restart_sync() {
         assert_eq!(acked.len(), 400);
         assert_eq!(store.max_offset("T", 0) + store.max_offset("T", 1), 400);
         let stats = store.stats();
-        assert!(stats.fsyncs > 0 && stats.fsyncs < 400, "group commit: {stats:?}");
+        assert!(
+            stats.fsyncs > 0 && stats.fsyncs < 400,
+            "group commit: {stats:?}"
+        );
         let q0 = read_all(&store, "T", 0).await;
         assert_eq!(q0.len(), 200);
-        assert!(q0.iter().enumerate().all(|(i, (offset, _))| *offset == i as u64));
+        assert!(q0
+            .iter()
+            .enumerate()
+            .all(|(i, (offset, _))| *offset == i as u64));
         // The log rolled over several 64 KiB segments.
         assert!(stats.write_offset > 3 * 64 * 1024);
         // read_at by physical offset and the offset message id.
@@ -65,7 +71,10 @@ fn async_mode_acks_after_write() {
         let fs = SimFileSystem::new(2);
         let store = open_sim(sim_config(FlushMode::async_default()), &fs).await;
         for n in 0..50u32 {
-            store.append(message("A", 0, format!("{n}").as_bytes(), "")).await.unwrap();
+            store
+                .append(message("A", 0, format!("{n}").as_bytes(), ""))
+                .await
+                .unwrap();
         }
         assert_eq!(store.max_offset("A", 0), 50);
         // A process crash keeps written bytes: everything acked is there.
@@ -84,7 +93,9 @@ fn batch_transactions_delay_and_filters() {
         let mut config = sim_config(FlushMode::Sync);
         config.shard_index = 3;
         let store = open_sim(config, &fs).await;
-        let batch = (0..5).map(|n| message("B", 1, format!("b{n}").as_bytes(), "")).collect();
+        let batch = (0..5)
+            .map(|n| message("B", 1, format!("b{n}").as_bytes(), ""))
+            .collect();
         let results = store.append_batch(batch).await.unwrap();
         let offsets: Vec<u64> = results.iter().map(|r| r.queue_offset).collect();
         assert_eq!(offsets, [0, 1, 2, 3, 4]);
@@ -95,7 +106,11 @@ fn batch_transactions_delay_and_filters() {
         let stored = store.append(half).await.unwrap();
         assert_eq!(stored.queue_offset, 0);
         assert_eq!(store.max_offset("HALF", 0), 0);
-        assert!(store.read_at(stored.physical_offset).await.unwrap().is_some());
+        assert!(store
+            .read_at(stored.physical_offset)
+            .await
+            .unwrap()
+            .is_some());
         // Delay topic: tags code = store time + level delay.
         let delayed = store
             .append(message("SCHEDULE_TOPIC_XXXX", 1, b"d", "DELAY\u{1}2\u{2}"))
@@ -111,29 +126,77 @@ fn batch_transactions_delay_and_filters() {
             }
         }
         let deliver = delayed.store_timestamp_ms + 5_000;
-        let read = store.read("SCHEDULE_TOPIC_XXXX", 1, 0, 10, 1 << 20, &Code(deliver)).await.unwrap();
+        let read = store
+            .read("SCHEDULE_TOPIC_XXXX", 1, 0, 10, 1 << 20, &Code(deliver))
+            .await
+            .unwrap();
         assert_eq!(read.status, ReadStatus::Found);
         // Tag filter.
-        store.append(message("F", 0, b"x", "TAGS\u{1}TagA\u{2}")).await.unwrap();
-        store.append(message("F", 0, b"y", "TAGS\u{1}TagB\u{2}")).await.unwrap();
-        let read = store.read("F", 0, 0, 10, 1 << 20, &Code(2_598_919)).await.unwrap();
+        store
+            .append(message("F", 0, b"x", "TAGS\u{1}TagA\u{2}"))
+            .await
+            .unwrap();
+        store
+            .append(message("F", 0, b"y", "TAGS\u{1}TagB\u{2}"))
+            .await
+            .unwrap();
+        let read = store
+            .read("F", 0, 0, 10, 1 << 20, &Code(2_598_919))
+            .await
+            .unwrap();
         assert_eq!(read.records.len(), 1);
         assert_eq!(read.next_begin_offset, 2);
         let none = store.read("F", 0, 1, 10, 1 << 20, &Code(1)).await.unwrap();
         assert_eq!(none.status, ReadStatus::NoMatchedMessage);
         // Status values.
-        let over = store.read("F", 0, 2, 10, 1 << 20, &AcceptAll).await.unwrap();
+        let over = store
+            .read("F", 0, 2, 10, 1 << 20, &AcceptAll)
+            .await
+            .unwrap();
         assert_eq!(over.status, ReadStatus::OffsetOverflowOne);
-        let bad = store.read("F", 0, 9, 10, 1 << 20, &AcceptAll).await.unwrap();
-        assert_eq!((bad.status, bad.next_begin_offset), (ReadStatus::OffsetOverflowBadly, 2));
-        let empty = store.read("nope", 0, 0, 10, 1 << 20, &AcceptAll).await.unwrap();
+        let bad = store
+            .read("F", 0, 9, 10, 1 << 20, &AcceptAll)
+            .await
+            .unwrap();
+        assert_eq!(
+            (bad.status, bad.next_begin_offset),
+            (ReadStatus::OffsetOverflowBadly, 2)
+        );
+        let empty = store
+            .read("nope", 0, 0, 10, 1 << 20, &AcceptAll)
+            .await
+            .unwrap();
         assert_eq!(empty.status, ReadStatus::NoMessageInQueue);
         // Times.
         let earliest = store.earliest_store_time("F", 0).await.unwrap().unwrap();
-        assert_eq!(store.offset_by_time("F", 0, earliest, Boundary::Lower).await.unwrap(), 0);
-        assert_eq!(store.offset_by_time("F", 0, earliest + 60_000, Boundary::Lower).await.unwrap(), 2);
-        assert_eq!(store.offset_by_time("F", 0, earliest + 60_000, Boundary::Upper).await.unwrap(), 1);
-        assert_eq!(store.offset_by_time("F", 0, earliest - 60_000, Boundary::Upper).await.unwrap(), 0);
+        assert_eq!(
+            store
+                .offset_by_time("F", 0, earliest, Boundary::Lower)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            store
+                .offset_by_time("F", 0, earliest + 60_000, Boundary::Lower)
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store
+                .offset_by_time("F", 0, earliest + 60_000, Boundary::Upper)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store
+                .offset_by_time("F", 0, earliest - 60_000, Boundary::Upper)
+                .await
+                .unwrap(),
+            0
+        );
         // Topics and deletion.
         assert!(store.topics_queues().contains(&("F".to_owned(), 0)));
         store.delete_topic("F");
@@ -157,21 +220,63 @@ fn query_by_key_and_unique_key_across_sealed_files() {
         let store = open_sim(config.clone(), &fs).await;
         for n in 0..40u32 {
             let props = format!("KEYS\u{1}order-{} all\u{2}UNIQ_KEY\u{1}U{n:04}\u{2}", n % 4);
-            store.append(message("K", 0, format!("{n}").as_bytes(), &props)).await.unwrap();
+            store
+                .append(message("K", 0, format!("{n}").as_bytes(), &props))
+                .await
+                .unwrap();
         }
         store.checkpoint_now().await.unwrap(); // seals full index files
-        let found = store.query_by_key("K", "order-1", 32, 0, i64::MAX).await.unwrap();
+        let found = store
+            .query_by_key("K", "order-1", 32, 0, i64::MAX)
+            .await
+            .unwrap();
         assert_eq!(found.len(), 10);
-        let unique = store.query_by_key("K", "U0007", 32, 0, i64::MAX).await.unwrap();
+        let unique = store
+            .query_by_key("K", "U0007", 32, 0, i64::MAX)
+            .await
+            .unwrap();
         assert_eq!(unique.len(), 1);
-        assert!(store.query_by_key("K", "missing", 32, 0, i64::MAX).await.unwrap().is_empty());
-        assert!(store.query_by_key("other", "order-1", 32, 0, i64::MAX).await.unwrap().is_empty());
-        assert!(store.query_by_key("K", "order-1", 32, 0, 1).await.unwrap().is_empty());
-        assert_eq!(store.query_by_key("K", "all", 5, 0, i64::MAX).await.unwrap().len(), 5);
+        assert!(store
+            .query_by_key("K", "missing", 32, 0, i64::MAX)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(store
+            .query_by_key("other", "order-1", 32, 0, i64::MAX)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(store
+            .query_by_key("K", "order-1", 32, 0, 1)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            store
+                .query_by_key("K", "all", 5, 0, i64::MAX)
+                .await
+                .unwrap()
+                .len(),
+            5
+        );
         store.shutdown().await.unwrap();
         let store = open_sim(config, &fs).await;
-        assert_eq!(store.query_by_key("K", "order-2", 32, 0, i64::MAX).await.unwrap().len(), 10);
-        assert_eq!(store.query_by_key("K", "U0039", 32, 0, i64::MAX).await.unwrap().len(), 1);
+        assert_eq!(
+            store
+                .query_by_key("K", "order-2", 32, 0, i64::MAX)
+                .await
+                .unwrap()
+                .len(),
+            10
+        );
+        assert_eq!(
+            store
+                .query_by_key("K", "U0039", 32, 0, i64::MAX)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
         store.shutdown().await.unwrap();
     });
 }

@@ -1,4 +1,4 @@
-//! How typed headers are declared: one [`command_header!`] invocation per header gives the
+//! How typed headers are declared: one `command_header!` invocation per header gives the
 //! struct, its [`CommandHeader`](super::CommandHeader) impl and its [`HeaderSchema`] (the
 //! key list that tests, fuzzers and tooling walk).
 //!

@@ -106,11 +106,10 @@ impl<'a> BatchEntry<'a> {
         if body_end + 2 + properties_len != total {
             return Err(malformed("fields do not fill TOTALSIZE"));
         }
-        let properties = std::str::from_utf8(&buf[body_end + 2..total]).map_err(|_| {
-            WireError::InvalidUtf8 {
+        let properties =
+            std::str::from_utf8(&buf[body_end + 2..total]).map_err(|_| WireError::InvalidUtf8 {
                 field: "PROPERTIES",
-            }
-        })?;
+            })?;
         Ok((
             Self {
                 magic,

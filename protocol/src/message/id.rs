@@ -231,9 +231,8 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
     let month = i64::from(month);
-    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5
-        + i64::from(day)
-        - 1;
+    let day_of_year =
+        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468
 }
@@ -319,10 +318,7 @@ mod tests {
         let text = id.encode();
         assert_eq!(text, "0A00000500002A9F0000000000001234");
         assert_eq!(OffsetMessageId::decode(&text).unwrap(), id);
-        assert_eq!(
-            OffsetMessageId::decode(&text.to_lowercase()).unwrap(),
-            id
-        );
+        assert_eq!(OffsetMessageId::decode(&text.to_lowercase()).unwrap(), id);
     }
 
     #[test]

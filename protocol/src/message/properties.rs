@@ -102,8 +102,9 @@ pub mod keys {
 /// `java_string_hash("TagA") == 2_598_919`.
 #[must_use]
 pub fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, unit| h.wrapping_mul(31).wrapping_add(i32::from(unit)))
+    s.encode_utf16().fold(0i32, |h, unit| {
+        h.wrapping_mul(31).wrapping_add(i32::from(unit))
+    })
 }
 
 /// The consume-queue tags code of a tag: its Java hash widened to i64, 0 without a tag.
@@ -210,7 +211,10 @@ impl Properties {
     /// Bytes of the serialized form.
     #[must_use]
     pub fn encoded_size(&self) -> usize {
-        self.entries.iter().map(|(k, v)| k.len() + v.len() + 2).sum()
+        self.entries
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 2)
+            .sum()
     }
 
     /// Appends the serialized form to `dst`. Pairs whose name or value is empty (which Java
@@ -283,7 +287,10 @@ mod tests {
         assert_eq!(map.get("k"), Some("2"));
         assert_eq!(find("k\u{1}1\u{2}k\u{1}2\u{2}", "k"), Some("2"));
         // A value may contain the name/value separator.
-        assert_eq!(Properties::parse("k\u{1}a\u{1}b\u{2}").get("k"), Some("a\u{1}b"));
+        assert_eq!(
+            Properties::parse("k\u{1}a\u{1}b\u{2}").get("k"),
+            Some("a\u{1}b")
+        );
     }
 
     #[test]

@@ -175,9 +175,7 @@ impl RecordFields<'_> {
     /// Bytes [`Self::encode`] writes.
     #[must_use]
     pub fn encoded_size(&self) -> usize {
-        84 + host_bytes(self.born_host.is_ipv6())
-            + host_bytes(self.store_host.is_ipv6())
-            - 16
+        84 + host_bytes(self.born_host.is_ipv6()) + host_bytes(self.store_host.is_ipv6()) - 16
             + 4
             + self.body.len()
             + if self.is_v2() { 2 } else { 1 }
@@ -456,10 +454,15 @@ impl<'a> RecordView<'a> {
         };
         let topic = std::str::from_utf8(cursor.take(topic_len, "TOPIC")?)
             .map_err(|_| WireError::InvalidUtf8 { field: "TOPIC" })?;
-        let properties_len = length(i32::from(cursor.i16("PROPERTIESLENGTH")?), "PROPERTIESLENGTH")?;
-        let properties = std::str::from_utf8(cursor.take(properties_len, "PROPERTIES")?)
-            .map_err(|_| WireError::InvalidUtf8 {
-                field: "PROPERTIES",
+        let properties_len = length(
+            i32::from(cursor.i16("PROPERTIESLENGTH")?),
+            "PROPERTIESLENGTH",
+        )?;
+        let properties =
+            std::str::from_utf8(cursor.take(properties_len, "PROPERTIES")?).map_err(|_| {
+                WireError::InvalidUtf8 {
+                    field: "PROPERTIES",
+                }
             })?;
         if cursor.pos != total {
             return Err(malformed("fields do not fill TOTALSIZE"));
@@ -678,7 +681,12 @@ mod tests {
         let mut buf = [0u8; 16];
         encode_blank_marker(&mut buf, 16);
         let (entry, consumed) = decode_log_entry(&buf).unwrap();
-        assert_eq!(entry, LogEntry::Blank { remaining_bytes: 16 });
+        assert_eq!(
+            entry,
+            LogEntry::Blank {
+                remaining_bytes: 16
+            }
+        );
         assert_eq!(consumed, 8);
         assert!(RecordView::decode(&buf).is_err());
     }
@@ -689,7 +697,10 @@ mod tests {
         let fields = sample(b"", "T", &properties);
         assert!(matches!(
             fields.encode(&mut BytesMut::new()),
-            Err(WireError::TooLong { field: "properties", .. })
+            Err(WireError::TooLong {
+                field: "properties",
+                ..
+            })
         ));
     }
 
@@ -703,16 +714,27 @@ mod tests {
         let mut buf = BytesMut::new();
         fields.encode(&mut buf).unwrap();
         let (view, _) = RecordView::decode(&buf).unwrap();
-        assert_eq!(&*view.uncompressed_body().unwrap(), &b"hello ".repeat(100)[..]);
+        assert_eq!(
+            &*view.uncompressed_body().unwrap(),
+            &b"hello ".repeat(100)[..]
+        );
         fields.sys_flag = sys_flag::COMPRESSED | sys_flag::COMPRESSION_LZ4;
         let mut buf = BytesMut::new();
         fields.encode(&mut buf).unwrap();
-        assert!(RecordView::decode(&buf).unwrap().0.uncompressed_body().is_err());
+        assert!(RecordView::decode(&buf)
+            .unwrap()
+            .0
+            .uncompressed_body()
+            .is_err());
         fields.sys_flag = sys_flag::COMPRESSED;
         fields.body = b"not zlib";
         let mut buf = BytesMut::new();
         fields.encode(&mut buf).unwrap();
-        assert!(RecordView::decode(&buf).unwrap().0.uncompressed_body().is_err());
+        assert!(RecordView::decode(&buf)
+            .unwrap()
+            .0
+            .uncompressed_body()
+            .is_err());
     }
 
     #[test]

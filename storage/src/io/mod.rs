@@ -64,6 +64,8 @@ pub trait FileSystem {
 }
 
 /// One open file.
+// `len` is an async file length, not a collection size: `is_empty` would add nothing.
+#[allow(clippy::len_without_is_empty)]
 pub trait StorageFile {
     /// Reads up to `len` bytes at `pos` (fewer at the end of the file). Any alignment.
     fn read_at(&self, pos: u64, len: usize) -> IoFuture<'_, Bytes>;

@@ -1,5 +1,5 @@
-//! An in-memory, fault-injecting [`FileSystem`] for tests (available with `cfg(test)` and the
-//! `sim` feature is not needed: it is plain safe code and cheap to keep compiled).
+//! An in-memory, fault-injecting [`FileSystem`] for tests. Always compiled (plain safe code,
+//! no extra dependencies) so integration tests and other crates' tests can use it.
 //!
 //! Every file keeps two images: **live** (what reads see) and **durable** (what survives a
 //! crash). `write_at` changes live only and remembers the written range; `sync` copies the
@@ -12,6 +12,10 @@
 //! - [`SimFileSystem::tear_op`]: the Nth operation, if a write, lands only partly; from then on
 //!   every operation fails, as if the process died there. Call [`SimFileSystem::crash`] to
 //!   "restart".
+//!
+//! Operations complete after a `yield_now` (so other tasks interleave as with real I/O);
+//! syncs can be slowed with [`SimFileSystem::set_sync_delay_ms`] (a glommio timer, so the
+//! simulator runs inside a glommio executor).
 //!
 //! The `O_DIRECT` contract is checked: unaligned writes and writes past the allocated length
 //! fail with `InvalidInput`.
@@ -50,6 +54,8 @@ struct State {
     syncs: u64,
     /// Bumped by every crash: handles opened before it fail (the old process is gone).
     generation: u64,
+    /// Extra latency of every sync (glommio timer).
+    sync_delay_ms: u64,
 }
 
 impl State {
@@ -106,6 +112,11 @@ impl SimFileSystem {
     /// Tears mutating operation number `n` and kills the "process" there.
     pub fn tear_op(&self, n: u64) {
         self.state.borrow_mut().tear_at = Some(n);
+    }
+
+    /// Makes every sync take `delay_ms` (to exercise deadlines).
+    pub fn set_sync_delay_ms(&self, delay_ms: u64) {
+        self.state.borrow_mut().sync_delay_ms = delay_ms;
     }
 
     /// True once a torn operation killed the process.
@@ -332,7 +343,9 @@ impl StorageFile for SimFile {
         Box::pin(async move {
             self.fs.check_handle(self.generation)?;
             let data = self.data.borrow();
-            let start = usize::try_from(pos).unwrap_or(usize::MAX).min(data.live.len());
+            let start = usize::try_from(pos)
+                .unwrap_or(usize::MAX)
+                .min(data.live.len());
             let end = start.saturating_add(len).min(data.live.len());
             Ok(Bytes::copy_from_slice(&data.live[start..end]))
         })
@@ -383,6 +396,10 @@ impl StorageFile for SimFile {
     fn sync(&self) -> IoFuture<'_, ()> {
         Box::pin(async move {
             futures_lite::future::yield_now().await;
+            let delay_ms = self.fs.state.borrow().sync_delay_ms;
+            if delay_ms > 0 {
+                glommio::timer::sleep(std::time::Duration::from_millis(delay_ms)).await;
+            }
             let fault = self.fs.begin_op(self.generation)?;
             let mut file = self.data.borrow_mut();
             match fault {
@@ -456,5 +473,61 @@ impl StorageFile for SimFile {
 
     fn path(&self) -> PathBuf {
         self.path.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+        futures_lite::future::block_on(f)
+    }
+
+    #[test]
+    fn live_vs_durable_and_crash() {
+        run(async {
+            let fs = SimFileSystem::new(7);
+            let path = Path::new("/d/f");
+            let file = fs.open(path, true).await.unwrap();
+            file.allocate(8192).await.unwrap();
+            file.write_at(0, &[1u8; 4096]).await.unwrap();
+            file.sync().await.unwrap();
+            file.write_at(4096, &[2u8; 4096]).await.unwrap();
+            assert_eq!(file.read_at(4096, 1).await.unwrap()[0], 2);
+            // Unaligned and file-extending writes are refused.
+            assert!(file.write_at(1, &[0u8; 4096]).await.is_err());
+            assert!(file.write_at(8192, &[0u8; 4096]).await.is_err());
+            fs.crash();
+            // The old handle belongs to the dead process.
+            assert!(file.read_at(0, 1).await.is_err());
+            let file = fs.open(path, false).await.unwrap();
+            let bytes = file.read_at(0, 8192).await.unwrap();
+            assert!(bytes[..4096].iter().all(|b| *b == 1), "synced bytes survive");
+            assert!(bytes[4096..].iter().all(|b| *b == 0 || *b == 2), "unsynced sectors: old or new");
+        });
+    }
+
+    #[test]
+    fn fail_and_tear() {
+        run(async {
+            let fs = SimFileSystem::new(3);
+            let file = fs.open(Path::new("/f"), true).await.unwrap();
+            file.allocate(4096 * 4).await.unwrap(); // op 1
+            fs.fail_op(2);
+            assert!(file.write_at(0, &[1u8; 4096]).await.is_err());
+            file.write_at(0, &[1u8; 4096]).await.unwrap(); // op 3
+            fs.tear_op(4);
+            assert!(file.write_at(4096, &[9u8; 8192]).await.is_err());
+            assert!(fs.is_dead());
+            assert!(file.sync().await.is_err());
+            fs.process_crash();
+            let file = fs.open(Path::new("/f"), false).await.unwrap();
+            let bytes = file.read_at(4096, 8192).await.unwrap();
+            // A prefix of whole sectors landed.
+            let landed = bytes.iter().take_while(|b| **b == 9).count();
+            assert_eq!(landed % 512, 0);
+            assert!(bytes[landed..].iter().all(|b| *b == 0));
+        });
     }
 }

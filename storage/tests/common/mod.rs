@@ -67,7 +67,10 @@ pub async fn read_all(store: &Store, topic: &str, queue_id: u32) -> Vec<(u64, Ve
                     assert!(view.body_crc_matches());
                     assert_eq!(view.topic, topic);
                     assert_eq!(view.queue_id, i32::try_from(queue_id).unwrap());
-                    out.push((u64::try_from(view.queue_offset).unwrap(), view.body.to_vec()));
+                    out.push((
+                        u64::try_from(view.queue_offset).unwrap(),
+                        view.body.to_vec(),
+                    ));
                 }
                 offset = result.next_begin_offset;
             }
