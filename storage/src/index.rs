@@ -36,6 +36,9 @@ const MAGIC: u32 = 0x5849_5352;
 const VERSION: u32 = 1;
 const HEADER_BYTES: u64 = 4096;
 const ENTRY_BYTES: u64 = 20;
+/// [`ENTRY_BYTES`] as a slice length.
+const ENTRY_LEN: usize = 20;
+const _: () = assert!(ENTRY_LEN as u64 == ENTRY_BYTES);
 
 /// `abs(hashCode(topic#key))` as RocketMQ's `IndexFile.indexKeyHashMethod`.
 #[must_use]
@@ -61,7 +64,7 @@ struct Header {
 
 impl Header {
     fn encode(&self) -> Vec<u8> {
-        let mut out = vec![0u8; HEADER_BYTES as usize];
+        let mut out = vec![0u8; 4096];
         out[0..4].copy_from_slice(&MAGIC.to_le_bytes());
         out[4..8].copy_from_slice(&VERSION.to_le_bytes());
         out[8..16].copy_from_slice(&self.begin_ts_ms.to_le_bytes());
@@ -242,14 +245,11 @@ impl Index {
             let mut memory = MemoryFile::new(seq, header.slot_count);
             let count = header.entry_count as usize;
             let bytes = file
-                .read_at(
-                    entries_offset(header.slot_count),
-                    count * ENTRY_BYTES as usize,
-                )
+                .read_at(entries_offset(header.slot_count), count * ENTRY_LEN)
                 .await
                 .map_err(|e| StorageError::io(&path, e))?;
             memory.header.begin_ts_ms = header.begin_ts_ms;
-            for chunk in bytes.chunks_exact(ENTRY_BYTES as usize) {
+            for chunk in bytes.chunks_exact(ENTRY_LEN) {
                 let hash = i32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
                 let mut phys = [0u8; 8];
                 phys.copy_from_slice(&chunk[4..12]);

@@ -21,7 +21,7 @@
 //! | mode | append returns when | survives process crash | survives power loss |
 //! |---|---|---|---|
 //! | SYNC_FLUSH | a covering `fdatasync` returned | yes | yes |
-//! | ASYNC_FLUSH | the grouped `O_DIRECT` write holding it completed | yes | up to `interval_ms` of data may be lost |
+//! | ASYNC_FLUSH | the grouped `O_DIRECT` write holding it completed | yes | no: acknowledged data since the last fdatasync (at most `interval_ms`, or `flush_thorough_interval_ms` below `least_pages`) may be lost |
 //!
 //! Under SYNC_FLUSH consumers see only durable records; under ASYNC_FLUSH, records whose
 //! write completed.
@@ -35,6 +35,23 @@
 //! - `StoreConfig` has extra fields with defaults (see its docs); `FlushMode::Async` fields
 //!   are `interval_ms` and `least_pages` as agreed.
 //! - Physical offsets carry the shard index in the top 16 bits (`shard << 48 | local`).
+//! - `StoreStats` also has `messages_appended`, `writes`, `visible_offset`, `write_offset`,
+//!   `segments_deleted`, `recovered_from_crash`, `recovered_records`,
+//!   `disk_used_ratio_percent`.
+//!
+//! # glommio trap found here (for every crate that opens `DmaFile`s)
+//!
+//! glommio probes io-poll support once per block device by reading from the *first*
+//! `DmaFile` opened on it. If that file is empty the probe "succeeds", the device is marked
+//! pollable, and every later read fails with `EOPNOTSUPP` on a disk without poll queues (this
+//! VM). [`io::dma::DmaFileSystem`] therefore opens a non-empty probe file first.
+//!
+//! # Tests
+//!
+//! `tests/crash_sim.rs` (torn / failed operations, power loss and process crash on the
+//! simulator), `tests/kill9.rs` (SIGKILL of a real child process: the test binary re-executes
+//! itself as the child instead of a separate example), `tests/retention.rs`,
+//! `tests/store_basic.rs`; the benchmark is `examples/append_bench.rs`.
 
 pub mod checkpoint;
 pub mod commit_log;

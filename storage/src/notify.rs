@@ -1,6 +1,8 @@
 //! Shard-local wake-ups (no locks, no atomics: everything lives on one executor).
 
 use std::cell::{Cell, RefCell};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
@@ -48,41 +50,62 @@ impl Future for SignalWait<'_> {
     }
 }
 
-/// Waiters for a monotonically growing offset (the commit log's visible end).
+/// Waiters for a monotonically growing offset (the commit log's visible end): a min-heap by
+/// target, so registering and waking are O(log n) with hundreds of appends in flight.
 #[derive(Debug, Default)]
 pub struct OffsetWaiters {
-    waiters: RefCell<Vec<(u64, Waker)>>,
+    waiters: RefCell<BinaryHeap<Reverse<Waiter>>>,
+    sequence: Cell<u64>,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    target: u64,
+    sequence: u64,
+    waker: Waker,
+}
+
+impl PartialEq for Waiter {
+    fn eq(&self, other: &Self) -> bool {
+        (self.target, self.sequence) == (other.target, other.sequence)
+    }
+}
+impl Eq for Waiter {}
+impl PartialOrd for Waiter {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Waiter {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.target, self.sequence).cmp(&(other.target, other.sequence))
+    }
 }
 
 impl OffsetWaiters {
-    /// Registers `waker` to be woken when the offset reaches `target`.
+    /// Registers `waker` to be woken when the offset reaches `target` (a re-poll registers
+    /// again; a duplicate wake is harmless).
     pub fn register(&self, target: u64, waker: &Waker) {
-        let mut waiters = self.waiters.borrow_mut();
-        if let Some(entry) = waiters
-            .iter_mut()
-            .find(|(t, w)| *t == target && w.will_wake(waker))
-        {
-            entry.1.clone_from(waker);
-            return;
-        }
-        waiters.push((target, waker.clone()));
+        let sequence = self.sequence.get();
+        self.sequence.set(sequence + 1);
+        self.waiters.borrow_mut().push(Reverse(Waiter {
+            target,
+            sequence,
+            waker: waker.clone(),
+        }));
     }
 
     /// Wakes every waiter whose target is `<= reached`.
     pub fn advance(&self, reached: u64) {
-        let ready: Vec<Waker> = {
+        let mut ready = Vec::new();
+        {
             let mut waiters = self.waiters.borrow_mut();
-            let mut ready = Vec::new();
-            waiters.retain(|(target, waker)| {
-                if *target <= reached {
-                    ready.push(waker.clone());
-                    false
-                } else {
-                    true
+            while waiters.peek().is_some_and(|w| w.0.target <= reached) {
+                if let Some(Reverse(waiter)) = waiters.pop() {
+                    ready.push(waiter.waker);
                 }
-            });
-            ready
-        };
+            }
+        }
         for waker in ready {
             waker.wake();
         }
@@ -90,9 +113,9 @@ impl OffsetWaiters {
 
     /// Wakes every waiter (failure or shutdown).
     pub fn wake_all(&self) {
-        let all: Vec<(u64, Waker)> = self.waiters.borrow_mut().drain(..).collect();
-        for (_, waker) in all {
-            waker.wake();
+        let all: Vec<Reverse<Waiter>> = self.waiters.borrow_mut().drain().collect();
+        for Reverse(waiter) in all {
+            waiter.waker.wake();
         }
     }
 }

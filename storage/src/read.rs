@@ -131,7 +131,11 @@ impl Store {
                 None => break,
             };
             let Some(units) = plan.run().await? else {
+                // The file holding these units is gone: skip to the next file (Java's
+                // `rollNextFile`), so a consumer never loops on the same offset.
                 found_null = true;
+                let per_file = self.config.consume_queue_units_per_file;
+                next = ((next / per_file + 1) * per_file).min(max);
                 break;
             };
             if units.is_empty() {
@@ -259,7 +263,9 @@ impl Store {
             }
         };
         match decode_log_entry(&bytes) {
-            Ok((LogEntry::Message(view), _)) if view.physical_offset as u64 == physical_offset => {
+            Ok((LogEntry::Message(view), _))
+                if u64::try_from(view.physical_offset) == Ok(physical_offset) =>
+            {
                 Ok(Some(bytes))
             }
             _ => Ok(None),

@@ -240,8 +240,8 @@ async fn scan(
                     }
                     Ok((LogEntry::Message(view), consumed)) => {
                         let valid = view.body_crc_matches()
-                            && (view.physical_offset as u64)
-                                == commit_log::physical_offset(shard_index, here)
+                            && u64::try_from(view.physical_offset)
+                                == Ok(commit_log::physical_offset(shard_index, here))
                             && consumed as u64 + BLANK_MARKER_BYTES as u64 <= remaining_in_segment;
                         if !valid {
                             return Ok(here);

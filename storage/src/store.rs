@@ -95,9 +95,8 @@ impl Store {
     ) -> Result<Rc<Store>, StorageError> {
         config.validate()?;
         let recovered = crate::recovery::recover(&config, fs.as_ref()).await?;
-        let group_bytes_max = config.message_bytes_max
-            + commit_log::BATCH_OVERHEAD_BYTES_MAX
-            + 2 * crate::io::ALIGNMENT_BYTES as usize;
+        let group_bytes_max =
+            config.message_bytes_max + commit_log::BATCH_OVERHEAD_BYTES_MAX + 2 * 4096;
         let mut log = LogState {
             shard_index: config.shard_index,
             segment_size_bytes: config.segment_size_bytes,

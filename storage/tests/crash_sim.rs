@@ -263,8 +263,14 @@ fn slow_fsync_gives_flush_disk_timeout() {
         let store = open_sim(config, &fs).await;
         store.append(message("S", 0, b"fast", "")).await.unwrap();
         fs.set_sync_delay_ms(200);
-        let error = store.append(message("S", 0, b"slow", "")).await.unwrap_err();
-        assert_eq!(error, storage::AppendError::FlushDiskTimeout { timeout_ms: 20 });
+        let error = store
+            .append(message("S", 0, b"slow", ""))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error,
+            storage::AppendError::FlushDiskTimeout { timeout_ms: 20 }
+        );
         fs.set_sync_delay_ms(0);
         glommio::timer::sleep(std::time::Duration::from_millis(250)).await;
         // The message becomes durable later, as with Java's FLUSH_DISK_TIMEOUT.

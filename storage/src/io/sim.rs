@@ -503,8 +503,14 @@ mod tests {
             assert!(file.read_at(0, 1).await.is_err());
             let file = fs.open(path, false).await.unwrap();
             let bytes = file.read_at(0, 8192).await.unwrap();
-            assert!(bytes[..4096].iter().all(|b| *b == 1), "synced bytes survive");
-            assert!(bytes[4096..].iter().all(|b| *b == 0 || *b == 2), "unsynced sectors: old or new");
+            assert!(
+                bytes[..4096].iter().all(|b| *b == 1),
+                "synced bytes survive"
+            );
+            assert!(
+                bytes[4096..].iter().all(|b| *b == 0 || *b == 2),
+                "unsynced sectors: old or new"
+            );
         });
     }
 
