@@ -103,7 +103,9 @@ async fn bench(
     }
     let route_bytes = route_size(address, serialize_type).await?;
 
-    let histogram = Rc::new(RefCell::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?));
+    let histogram = Rc::new(RefCell::new(Histogram::<u64>::new_with_bounds(
+        1, 60_000_000, 3,
+    )?));
     let start = Instant::now();
     let measure_from = start + Duration::from_secs(args.warmup_secs);
     let stop_at = measure_from + Duration::from_secs(args.duration_secs);
@@ -112,8 +114,16 @@ async fn bench(
         let histogram = histogram.clone();
         let topics = args.topics;
         tasks.push(glommio::spawn_local(async move {
-            query_loop(address, connection, topics, serialize_type, measure_from, stop_at, &histogram)
-                .await
+            query_loop(
+                address,
+                connection,
+                topics,
+                serialize_type,
+                measure_from,
+                stop_at,
+                &histogram,
+            )
+            .await
         }));
     }
     for task in tasks {
@@ -242,7 +252,11 @@ async fn register_broker(
     let mut connection = Connection::open(address).await?;
     let response = connection.call(&request).await?;
     if response.code != resp::SUCCESS {
-        bail!("register broker-{broker}: {} {:?}", response.code, response.remark);
+        bail!(
+            "register broker-{broker}: {} {:?}",
+            response.code,
+            response.remark
+        );
     }
     Ok(connection)
 }
@@ -289,7 +303,11 @@ async fn query_loop(
         request.opaque = opaque;
         let response = connection.call(&request).await.context("route query")?;
         if response.code != resp::SUCCESS || response.opaque != opaque {
-            bail!("route query answered {} {:?}", response.code, response.remark);
+            bail!(
+                "route query answered {} {:?}",
+                response.code,
+                response.remark
+            );
         }
         if sent_at >= measure_from {
             let micros = u64::try_from(sent_at.elapsed().as_micros()).unwrap_or(u64::MAX);

@@ -260,7 +260,12 @@ impl NamesrvConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         check("frameBytesMax", to_u64(self.frame_bytes_max), 64 * KIB, GIB)?;
         check("connectionsMax", to_u64(self.connections_max), 1, 1_000_000)?;
-        check("connectionIdleTimeoutMs", self.connection_idle_timeout_ms, 0, DAY_MS)?;
+        check(
+            "connectionIdleTimeoutMs",
+            self.connection_idle_timeout_ms,
+            0,
+            DAY_MS,
+        )?;
         check(
             "scanNotActiveBrokerIntervalMs",
             self.scan_not_active_broker_interval_ms,
@@ -327,7 +332,10 @@ impl NamesrvConfig {
                 "deleteTopicWithBrokerRegistration",
                 self.delete_topic_with_broker_registration.to_string(),
             ),
-            ("supportActingMaster", self.support_acting_master.to_string()),
+            (
+                "supportActingMaster",
+                self.support_acting_master.to_string(),
+            ),
             (
                 "kvConfigPath",
                 self.kv_config_path

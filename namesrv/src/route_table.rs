@@ -194,8 +194,7 @@ impl RouteTable {
                     address: old_address.clone(),
                 };
                 if let Some(old_live) = self.live_brokers.get(&old) {
-                    if old_live.data_version.state_version
-                        > topic_config.data_version.state_version
+                    if old_live.data_version.state_version > topic_config.data_version.state_version
                     {
                         tracing::warn!(
                             target: "namesrv::route",
@@ -463,7 +462,11 @@ impl RouteTable {
         let mut expired: Vec<ExpiredBroker> = self
             .live_brokers
             .iter()
-            .filter(|(_, live)| live.last_update_ms.saturating_add(live.heartbeat_timeout_ms) < now_ms)
+            .filter(|(_, live)| {
+                live.last_update_ms
+                    .saturating_add(live.heartbeat_timeout_ms)
+                    < now_ms
+            })
             .map(|(address, live)| ExpiredBroker {
                 address: address.clone(),
                 connection: live.connection,
@@ -668,7 +671,11 @@ impl RouteTable {
     pub fn topics_with_sys_flag(&self, matches: impl Fn(i32) -> bool) -> TopicList {
         let mut list = TopicList::default();
         for (topic, queues) in &self.topic_queues {
-            if queues.values().next().is_some_and(|queue| matches(queue.topic_sys_flag)) {
+            if queues
+                .values()
+                .next()
+                .is_some_and(|queue| matches(queue.topic_sys_flag))
+            {
                 list.topic_list.insert(topic.clone());
             }
         }
@@ -704,7 +711,10 @@ impl RouteTable {
         }
         for (name, data) in &self.brokers {
             assert_eq!(*name, data.broker_name);
-            assert!(!data.broker_addrs.is_empty(), "broker {name} has no address");
+            assert!(
+                !data.broker_addrs.is_empty(),
+                "broker {name} has no address"
+            );
             assert!(
                 self.clusters
                     .get(&data.cluster)
@@ -721,9 +731,10 @@ impl RouteTable {
 /// Slave-acting-master (`pickupTopicRouteData`): in a group without a master whose queues
 /// are not writeable, the lowest slave is served under id 0.
 fn substitute_acting_masters(route: &mut TopicRouteData) {
-    let needs_acting_master = route.broker_datas.iter().any(|data| {
-        !data.broker_addrs.is_empty() && !data.broker_addrs.contains_key(&MASTER_ID)
-    });
+    let needs_acting_master = route
+        .broker_datas
+        .iter()
+        .any(|data| !data.broker_addrs.is_empty() && !data.broker_addrs.contains_key(&MASTER_ID));
     if !needs_acting_master {
         return;
     }

@@ -331,7 +331,8 @@ impl InputBuffer {
         if self.end == self.bytes.len() {
             // Only reachable before the length prefix is known; frames announce their
             // size and `make_room` sizes the buffer for them.
-            let grown = (self.bytes.len() * 2).min(self.frame_bytes_max + frame::LENGTH_PREFIX_BYTES);
+            let grown =
+                (self.bytes.len() * 2).min(self.frame_bytes_max + frame::LENGTH_PREFIX_BYTES);
             self.bytes.resize(grown.max(self.end + 1), 0);
         }
         &mut self.bytes[self.end..]

@@ -4,9 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{
-    eventually, register_request, request, route_request, topic_body, Broker, Client,
-};
+use common::{eventually, register_request, request, route_request, topic_body, Broker, Client};
 use namesrv::{NamesrvConfig, NamesrvHandle};
 use protocol::body::route::{body_crc32, ClusterInfo, JsonBody, TopicList, TopicRouteData};
 use protocol::code::{request as req, response as resp};
@@ -45,7 +43,11 @@ const MASTER_B: Broker<'static> = Broker {
     compressed: true,
 };
 
-fn register(client: &mut Client, broker: &Broker<'_>, topics: &[&str]) -> protocol::RemotingCommand {
+fn register(
+    client: &mut Client,
+    broker: &Broker<'_>,
+    topics: &[&str],
+) -> protocol::RemotingCommand {
     let response = client.call(register_request(broker, &topic_body(topics)));
     assert_eq!(response.code, resp::SUCCESS, "{:?}", response.remark);
     response
@@ -84,7 +86,11 @@ fn master_slave_and_two_clusters_route_in_both_header_encodings() {
         "{text}"
     );
     let route = TopicRouteData::decode(&json.body).unwrap();
-    let names: Vec<_> = route.broker_datas.iter().map(|b| b.broker_name.as_str()).collect();
+    let names: Vec<_> = route
+        .broker_datas
+        .iter()
+        .map(|b| b.broker_name.as_str())
+        .collect();
     assert_eq!(names, ["broker-a", "broker-b"]);
     assert_eq!(route.queue_datas.len(), 2);
 
@@ -94,13 +100,20 @@ fn master_slave_and_two_clusters_route_in_both_header_encodings() {
     assert_eq!(missing.code, resp::TOPIC_NOT_EXIST);
     assert!(missing.remark.unwrap().contains("for the topic: T-missing"));
 
-    let cluster = client.call(request(req::GET_BROKER_CLUSTER_INFO, &[], SerializeType::RocketMq));
+    let cluster = client.call(request(
+        req::GET_BROKER_CLUSTER_INFO,
+        &[],
+        SerializeType::RocketMq,
+    ));
     let cluster = ClusterInfo::decode(&cluster.body).unwrap();
     assert_eq!(cluster.cluster_addr_table.len(), 2);
     assert_eq!(cluster.broker_addr_table["broker-a"].broker_addrs.len(), 2);
     let unknown = client.call(request(4242, &[], SerializeType::RocketMq));
     assert_eq!(unknown.code, resp::REQUEST_CODE_NOT_SUPPORTED);
-    assert_eq!(unknown.remark.as_deref(), Some(" request type 4242 not supported"));
+    assert_eq!(
+        unknown.remark.as_deref(),
+        Some(" request type 4242 not supported")
+    );
     server.shutdown().unwrap();
 }
 
@@ -133,7 +146,11 @@ fn broker_expires_by_time_and_its_connection_is_closed() {
     );
     let mut client = Client::connect(server.local_addr());
     assert!(route(&mut client, "T-short").is_some());
-    assert!(eventually(Duration::from_secs(5), || route(&mut client, "T-short").is_none()));
+    assert!(eventually(Duration::from_secs(5), || route(
+        &mut client,
+        "T-short"
+    )
+    .is_none()));
     assert!(short.is_closed_by_server());
     // The slave expires after the config default (400 ms); the master stays.
     assert!(eventually(Duration::from_secs(5), || {
@@ -153,9 +170,20 @@ fn broker_is_removed_when_its_connection_closes() {
         register(&mut broker, &MASTER_B, &["T-gone", "TBW102"]);
         assert!(route(&mut client, "T-gone").is_some());
     }
-    assert!(eventually(Duration::from_secs(5), || route(&mut client, "T-gone").is_none()));
-    let cluster = client.call(request(req::GET_BROKER_CLUSTER_INFO, &[], SerializeType::Json));
-    assert_eq!(ClusterInfo::decode(&cluster.body).unwrap(), ClusterInfo::default());
+    assert!(eventually(Duration::from_secs(5), || route(
+        &mut client,
+        "T-gone"
+    )
+    .is_none()));
+    let cluster = client.call(request(
+        req::GET_BROKER_CLUSTER_INFO,
+        &[],
+        SerializeType::Json,
+    ));
+    assert_eq!(
+        ClusterInfo::decode(&cluster.body).unwrap(),
+        ClusterInfo::default()
+    );
 }
 
 #[test]
@@ -168,12 +196,12 @@ fn malformed_frames_close_only_their_connection() {
     let mut broker = Client::connect(server.local_addr());
     register(&mut broker, &MASTER_A, &["T1", "TBW102"]);
     let garbage: [&[u8]; 6] = [
-        &[0x7F, 0xFF, 0xFF, 0xFF],                       // length past the frame max
-        &[0, 0, 0, 2],                                   // shorter than the header word
-        &[0, 0, 0, 8, 0, 0, 0, 9, 0, 0, 0, 0],           // header length past the frame
-        &[0, 0, 0, 6, 7, 0, 0, 2, b'{', b'}'],           // unknown serialize type
-        &[0, 0, 0, 7, 0, 0, 0, 3, b'{', b'x', b'}'],     // JSON header that does not parse
-        &[0, 0, 0, 7, 1, 0, 0, 3, 0, 1, 2],              // truncated binary header
+        &[0x7F, 0xFF, 0xFF, 0xFF],                   // length past the frame max
+        &[0, 0, 0, 2],                               // shorter than the header word
+        &[0, 0, 0, 8, 0, 0, 0, 9, 0, 0, 0, 0],       // header length past the frame
+        &[0, 0, 0, 6, 7, 0, 0, 2, b'{', b'}'],       // unknown serialize type
+        &[0, 0, 0, 7, 0, 0, 0, 3, b'{', b'x', b'}'], // JSON header that does not parse
+        &[0, 0, 0, 7, 1, 0, 0, 3, 0, 1, 2],          // truncated binary header
     ];
     for bytes in garbage {
         let mut bad = Client::connect(server.local_addr());
@@ -187,13 +215,17 @@ fn malformed_frames_close_only_their_connection() {
     assert!(big.is_closed_by_server());
 
     // A malformed body is answered and the connection stays usable.
-    let mut bad_body = register_request(&MASTER_A, &topic_body(&["T1", "T2"])).with_body(&b"{oops"[..]);
+    let mut bad_body =
+        register_request(&MASTER_A, &topic_body(&["T1", "T2"])).with_body(&b"{oops"[..]);
     bad_body.ext_mut().remove("bodyCrc32");
     let response = broker.call(bad_body);
     assert_eq!(response.code, resp::SYSTEM_ERROR);
     let mut bad_crc = register_request(&MASTER_A, &topic_body(&["T1", "T2"]));
     bad_crc.ext_mut().insert("bodyCrc32", "12345");
-    assert_eq!(broker.call(bad_crc).remark.as_deref(), Some("crc32 not match"));
+    assert_eq!(
+        broker.call(bad_crc).remark.as_deref(),
+        Some("crc32 not match")
+    );
     let mut missing = register_request(&MASTER_A, &topic_body(&["T1", "T2"]));
     missing.ext_mut().remove("brokerName");
     assert_eq!(broker.call(missing).code, resp::SYSTEM_ERROR);
@@ -227,7 +259,10 @@ fn pipelined_requests_and_oneway_requests() {
     broker.send_raw(&bytes);
     for opaque in 101..104 {
         let response = broker.read_response().unwrap();
-        assert_eq!(response.opaque, opaque, "the oneway heartbeat got no answer");
+        assert_eq!(
+            response.opaque, opaque,
+            "the oneway heartbeat got no answer"
+        );
         assert_eq!(response.code, resp::SUCCESS);
     }
 }
@@ -258,7 +293,9 @@ fn connections_beyond_the_limit_are_closed() {
 fn register_json_100k(topics: &[String]) -> bytes::Bytes {
     let mut json = String::with_capacity(topics.len() * 170);
     json.push_str(r#"{"filterServerList":[],"topicConfigSerializeWrapper":{"dataVersion":"#);
-    json.push_str(r#"{"counter":1,"stateVersion":0,"timestamp":1700000000000},"topicConfigTable":{"#);
+    json.push_str(
+        r#"{"counter":1,"stateVersion":0,"timestamp":1700000000000},"topicConfigTable":{"#,
+    );
     for (index, topic) in topics.iter().enumerate() {
         if index > 0 {
             json.push(',');
@@ -283,7 +320,8 @@ fn registration_of_100k_topics_round_trips_json_and_compressed() {
     // About 15.8 MB: just under Java's 16 MiB frame limit.
     assert!(json_body.len() < protocol::frame::FRAME_BYTES_MAX_DEFAULT - 4096);
     let mut json = register_request(&MASTER_A, &topic_body::<&str>(&[]));
-    json.ext_mut().insert("bodyCrc32", body_crc32(&json_body).to_string());
+    json.ext_mut()
+        .insert("bodyCrc32", body_crc32(&json_body).to_string());
     let mut broker_a = Client::connect(server.local_addr());
     assert_eq!(broker_a.call(json.with_body(json_body)).code, resp::SUCCESS);
 

@@ -134,9 +134,16 @@ impl NameServer {
         let text = std::str::from_utf8(&request.body)
             .map_err(|_| WireError::InvalidUtf8 { field: "body" })?;
         let Ok(pairs) = parse_properties(text) else {
-            return Ok(reject(request, resp::SYSTEM_ERROR, "string2Properties error"));
+            return Ok(reject(
+                request,
+                resp::SYSTEM_ERROR,
+                "string2Properties error",
+            ));
         };
-        if pairs.iter().any(|(key, _)| UPDATE_BLACK_LIST.contains(&key.as_str())) {
+        if pairs
+            .iter()
+            .any(|(key, _)| UPDATE_BLACK_LIST.contains(&key.as_str()))
+        {
             return Ok(reject(
                 request,
                 resp::NO_PERMISSION,

@@ -84,7 +84,11 @@ impl NameServer {
         );
         let response_header = match outcome {
             RegistrationOutcome::Refused => {
-                return Ok(reject(request, resp::SYSTEM_ERROR, "register broker failed"))
+                return Ok(reject(
+                    request,
+                    resp::SYSTEM_ERROR,
+                    "register broker failed",
+                ))
             }
             RegistrationOutcome::Conflict => RegisterBrokerResponseHeader::default(),
             RegistrationOutcome::Registered {

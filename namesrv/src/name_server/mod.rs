@@ -99,9 +99,7 @@ impl NameServer {
             req::GET_TOPICS_BY_CLUSTER => self.topics_of_cluster(request),
             req::GET_SYSTEM_TOPIC_LIST_FROM_NS => self.system_topics(request),
             req::GET_UNIT_TOPIC_LIST => self.unit_topics(request, RouteTable::is_unit),
-            req::GET_HAS_UNIT_SUB_TOPIC_LIST => {
-                self.unit_topics(request, RouteTable::is_unit_sub)
-            }
+            req::GET_HAS_UNIT_SUB_TOPIC_LIST => self.unit_topics(request, RouteTable::is_unit_sub),
             req::GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST => {
                 self.unit_topics(request, RouteTable::is_unit_sub_not_unit)
             }

@@ -69,8 +69,7 @@ impl NameServer {
         if !self.config.enable_topic_list {
             return Ok(reject(request, resp::SYSTEM_ERROR, "disable"));
         }
-        let header =
-            GetTopicsByClusterRequestHeader::decode_optional(request.ext_fields.as_ref())?;
+        let header = GetTopicsByClusterRequestHeader::decode_optional(request.ext_fields.as_ref())?;
         success_with_json(request, &self.routes.topics_of_cluster(&header.cluster))
     }
 

@@ -73,13 +73,23 @@ fn register_returns_order_topic_kv_table() {
     let mut server = server();
     let put = request(
         req::PUT_KV_CONFIG,
-        &[("namespace", NAMESPACE_ORDER_TOPIC_CONFIG), ("key", "T1"), ("value", "broker-a:4")],
+        &[
+            ("namespace", NAMESPACE_ORDER_TOPIC_CONFIG),
+            ("key", "T1"),
+            ("value", "broker-a:4"),
+        ],
     );
     assert_eq!(handle(&mut server, &put).code, resp::SUCCESS);
-    let response = handle(&mut server, &register_request("broker-a", 0, "a0", &["T1", "T2"]));
+    let response = handle(
+        &mut server,
+        &register_request("broker-a", 0, "a0", &["T1", "T2"]),
+    );
     let table = KvTable::decode(&response.body).unwrap();
     assert_eq!(table.table["T1"], "broker-a:4");
-    let route = handle(&mut server, &request(req::GET_ROUTEINFO_BY_TOPIC, &[("topic", "T1")]));
+    let route = handle(
+        &mut server,
+        &request(req::GET_ROUTEINFO_BY_TOPIC, &[("topic", "T1")]),
+    );
     let route = TopicRouteData::decode(&route.body).unwrap();
     assert_eq!(route.order_topic_conf.as_deref(), Some("broker-a:4"));
 }
@@ -97,11 +107,17 @@ fn register_rejections() {
     bad_body.ext_mut().remove("bodyCrc32");
     let response = handle(&mut server, &bad_body);
     assert_eq!(response.code, resp::SYSTEM_ERROR);
-    assert!(response.remark.unwrap().starts_with("Failed to decode RegisterBrokerBody"));
+    assert!(response
+        .remark
+        .unwrap()
+        .starts_with("Failed to decode RegisterBrokerBody"));
 
     let mut compressed_garbage = bad_body.clone();
     compressed_garbage.ext_mut().insert("compressed", "true");
-    assert_eq!(handle(&mut server, &compressed_garbage).code, resp::SYSTEM_ERROR);
+    assert_eq!(
+        handle(&mut server, &compressed_garbage).code,
+        resp::SYSTEM_ERROR
+    );
 
     let first_single = register_request("broker-b", 0, "b0", &["X"]);
     let response = handle(&mut server, &first_single);
@@ -116,7 +132,10 @@ fn register_rejections() {
     let mut config = NamesrvConfig::default();
     config.topics_per_registration_max = 2;
     let mut limited = NameServer::new(config, KvConfig::in_memory());
-    let response = handle(&mut limited, &register_request("b", 0, "b0", &["X", "Y", "Z"]));
+    let response = handle(
+        &mut limited,
+        &register_request("b", 0, "b0", &["X", "Y", "Z"]),
+    );
     assert_eq!(response.code, resp::INVALID_PARAMETER);
     assert_eq!(
         response.remark.as_deref(),
@@ -128,7 +147,10 @@ fn register_rejections() {
 #[test]
 fn unknown_topic_and_unknown_code_answers() {
     let mut server = server();
-    let response = handle(&mut server, &request(req::GET_ROUTEINFO_BY_TOPIC, &[("topic", "Nope")]));
+    let response = handle(
+        &mut server,
+        &request(req::GET_ROUTEINFO_BY_TOPIC, &[("topic", "Nope")]),
+    );
     assert_eq!(response.code, resp::TOPIC_NOT_EXIST);
     assert_eq!(
         response.remark.as_deref(),
@@ -139,7 +161,10 @@ fn unknown_topic_and_unknown_code_answers() {
     );
     let response = handle(&mut server, &request(9999, &[]));
     assert_eq!(response.code, resp::REQUEST_CODE_NOT_SUPPORTED);
-    assert_eq!(response.remark.as_deref(), Some(" request type 9999 not supported"));
+    assert_eq!(
+        response.remark.as_deref(),
+        Some(" request type 9999 not supported")
+    );
 }
 
 #[test]
@@ -147,7 +172,11 @@ fn oneway_requests_and_stray_responses_get_no_answer() {
     let mut server = server();
     let mut heartbeat = request(
         req::BROKER_HEARTBEAT,
-        &[("clusterName", "DefaultCluster"), ("brokerAddr", "a0"), ("brokerName", "broker-a")],
+        &[
+            ("clusterName", "DefaultCluster"),
+            ("brokerAddr", "a0"),
+            ("brokerName", "broker-a"),
+        ],
     );
     heartbeat.flag = FLAG_ONEWAY;
     assert!(server.handle(&heartbeat, CONNECTION, 5).is_none());
@@ -177,40 +206,80 @@ fn every_request_code_is_answered() {
     };
     let kv = [("namespace", "ns"), ("key", "k")];
     let cases: Vec<(RemotingCommand, i32)> = vec![
-        (request(req::PUT_KV_CONFIG, &[("namespace", "ns"), ("key", "k"), ("value", "v")]), 0),
+        (
+            request(
+                req::PUT_KV_CONFIG,
+                &[("namespace", "ns"), ("key", "k"), ("value", "v")],
+            ),
+            0,
+        ),
         (request(req::GET_KV_CONFIG, &kv), 0),
-        (request(req::GET_KVLIST_BY_NAMESPACE, &[("namespace", "ns")]), 0),
+        (
+            request(req::GET_KVLIST_BY_NAMESPACE, &[("namespace", "ns")]),
+            0,
+        ),
         (request(req::DELETE_KV_CONFIG, &kv), 0),
         (request(req::GET_KV_CONFIG, &kv), resp::QUERY_NOT_FOUND),
-        (request(req::GET_KVLIST_BY_NAMESPACE, &[("namespace", "x")]), resp::QUERY_NOT_FOUND),
-        (request(req::QUERY_DATA_VERSION, &broker).with_body(version.to_bytes().unwrap()), 0),
-        (request(req::QUERY_DATA_VERSION, &broker), resp::SYSTEM_ERROR),
+        (
+            request(req::GET_KVLIST_BY_NAMESPACE, &[("namespace", "x")]),
+            resp::QUERY_NOT_FOUND,
+        ),
+        (
+            request(req::QUERY_DATA_VERSION, &broker).with_body(version.to_bytes().unwrap()),
+            0,
+        ),
+        (
+            request(req::QUERY_DATA_VERSION, &broker),
+            resp::SYSTEM_ERROR,
+        ),
         (request(req::BROKER_HEARTBEAT, &broker), 0),
         (request(req::GET_ROUTEINFO_BY_TOPIC, &[("topic", "T1")]), 0),
         (request(req::GET_BROKER_CLUSTER_INFO, &[]), 0),
         (request(req::GET_ALL_TOPIC_LIST_FROM_NAMESERVER, &[]), 0),
-        (request(req::GET_TOPICS_BY_CLUSTER, &[("cluster", "DefaultCluster")]), 0),
+        (
+            request(req::GET_TOPICS_BY_CLUSTER, &[("cluster", "DefaultCluster")]),
+            0,
+        ),
         (request(req::GET_SYSTEM_TOPIC_LIST_FROM_NS, &[]), 0),
         (request(req::GET_UNIT_TOPIC_LIST, &[]), 0),
         (request(req::GET_HAS_UNIT_SUB_TOPIC_LIST, &[]), 0),
         (request(req::GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST, &[]), 0),
-        (request(req::WIPE_WRITE_PERM_OF_BROKER, &[("brokerName", "broker-a")]), 0),
-        (request(req::ADD_WRITE_PERM_OF_BROKER, &[("brokerName", "broker-a")]), 0),
+        (
+            request(
+                req::WIPE_WRITE_PERM_OF_BROKER,
+                &[("brokerName", "broker-a")],
+            ),
+            0,
+        ),
+        (
+            request(req::ADD_WRITE_PERM_OF_BROKER, &[("brokerName", "broker-a")]),
+            0,
+        ),
         (
             request(req::REGISTER_TOPIC_IN_NAMESRV, &[("topic", "T9")])
                 .with_body(route_body.to_bytes().unwrap()),
             0,
         ),
-        (request(req::REGISTER_TOPIC_IN_NAMESRV, &[("topic", "T9")]), resp::SYSTEM_ERROR),
+        (
+            request(req::REGISTER_TOPIC_IN_NAMESRV, &[("topic", "T9")]),
+            resp::SYSTEM_ERROR,
+        ),
         (request(req::DELETE_TOPIC_IN_NAMESRV, &[("topic", "T9")]), 0),
         (request(req::GET_NAMESRV_CONFIG, &[]), 0),
         (request(req::UPDATE_NAMESRV_CONFIG, &[]), 0),
         (request(req::UNREGISTER_BROKER, &broker), 0),
-        (request(req::GET_ROUTEINFO_BY_TOPIC, &[]), resp::SYSTEM_ERROR),
+        (
+            request(req::GET_ROUTEINFO_BY_TOPIC, &[]),
+            resp::SYSTEM_ERROR,
+        ),
     ];
     for (request, expected) in cases {
         let response = handle(&mut server, &request);
-        assert_eq!(response.code, expected, "code {}: {:?}", request.code, response.remark);
+        assert_eq!(
+            response.code, expected,
+            "code {}: {:?}",
+            request.code, response.remark
+        );
     }
     assert!(server.routes().topic_route("T1").is_none());
 }
@@ -235,15 +304,27 @@ fn response_headers_and_bodies() {
     assert_eq!(response.ext("changed"), Some("false"));
     assert_eq!(DataVersion::decode(&response.body).unwrap(), version);
 
-    let wipe = handle(&mut server, &request(req::WIPE_WRITE_PERM_OF_BROKER, &[("brokerName", "broker-a")]));
+    let wipe = handle(
+        &mut server,
+        &request(
+            req::WIPE_WRITE_PERM_OF_BROKER,
+            &[("brokerName", "broker-a")],
+        ),
+    );
     assert_eq!(wipe.ext("wipeTopicCount"), Some("2"));
-    let add = handle(&mut server, &request(req::ADD_WRITE_PERM_OF_BROKER, &[("brokerName", "broker-a")]));
+    let add = handle(
+        &mut server,
+        &request(req::ADD_WRITE_PERM_OF_BROKER, &[("brokerName", "broker-a")]),
+    );
     assert_eq!(add.ext("addTopicCount"), Some("2"));
 
     let cluster = handle(&mut server, &request(req::GET_BROKER_CLUSTER_INFO, &[]));
     let cluster = ClusterInfo::decode(&cluster.body).unwrap();
     assert!(cluster.cluster_addr_table["DefaultCluster"].contains("broker-a"));
-    let topics = handle(&mut server, &request(req::GET_TOPICS_BY_CLUSTER, &[("cluster", "DefaultCluster")]));
+    let topics = handle(
+        &mut server,
+        &request(req::GET_TOPICS_BY_CLUSTER, &[("cluster", "DefaultCluster")]),
+    );
     let topics = TopicList::decode(&topics.body).unwrap();
     assert_eq!(topics.topic_list.len(), 2);
 }
@@ -254,14 +335,23 @@ fn namesrv_config_get_and_update() {
     let update = |text: &str| request(req::UPDATE_NAMESRV_CONFIG, &[]).with_body(text.to_owned());
     let response = handle(&mut server, &update("kvConfigPath=/tmp/x"));
     assert_eq!(response.code, resp::NO_PERMISSION);
-    assert_eq!(response.remark.as_deref(), Some("Can not update config in black list."));
+    assert_eq!(
+        response.remark.as_deref(),
+        Some("Can not update config in black list.")
+    );
     let response = handle(&mut server, &update("enableAllTopicList=maybe"));
     assert_eq!(response.code, resp::INVALID_PARAMETER);
-    let response = handle(&mut server, &update("enableAllTopicList=false\nlistenPort=1\nwhat=1"));
+    let response = handle(
+        &mut server,
+        &update("enableAllTopicList=false\nlistenPort=1\nwhat=1"),
+    );
     assert_eq!(response.code, resp::SUCCESS);
     assert!(!server.config().enable_all_topic_list);
     assert_eq!(server.config().listen_port, 9876);
-    let response = handle(&mut server, &request(req::GET_ALL_TOPIC_LIST_FROM_NAMESERVER, &[]));
+    let response = handle(
+        &mut server,
+        &request(req::GET_ALL_TOPIC_LIST_FROM_NAMESERVER, &[]),
+    );
     assert_eq!(response.code, resp::SYSTEM_ERROR);
     assert_eq!(response.remark.as_deref(), Some("disable"));
     let config = handle(&mut server, &request(req::GET_NAMESRV_CONFIG, &[]));

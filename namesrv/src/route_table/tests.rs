@@ -16,7 +16,9 @@ fn topics(names: &[&str], version: i64) -> TopicConfigAndMappingSerializeWrapper
     wrapper.data_version.counter = version;
     for name in names {
         let config = TopicConfig::new(*name, 8, perm::READ | perm::WRITE);
-        wrapper.topic_config_table.insert((*name).to_owned(), config);
+        wrapper
+            .topic_config_table
+            .insert((*name).to_owned(), config);
     }
     wrapper
 }
@@ -78,7 +80,11 @@ fn routes_list_slaves_under_the_master_name() {
     assert_eq!(route.queue_datas[0].write_queue_nums, 8);
 
     let shared = table.topic_route("T2").unwrap();
-    let names: Vec<_> = shared.queue_datas.iter().map(|q| q.broker_name.as_str()).collect();
+    let names: Vec<_> = shared
+        .queue_datas
+        .iter()
+        .map(|q| q.broker_name.as_str())
+        .collect();
     assert_eq!(names, ["broker-a", "broker-b"]);
     assert!(table.topic_route("nope").is_none());
     assert!(table.topic_route(AUTO_CREATE_TOPIC_KEY_TOPIC).is_some());
@@ -138,7 +144,10 @@ fn expiry_by_time_uses_default_or_header_timeout() {
     assert!(table.topic_route("T3").is_none());
     let t2 = table.topic_route("T2").unwrap();
     assert_eq!(t2.broker_datas.len(), 1);
-    assert_eq!(t2.broker_datas[0].broker_addrs, [(0, "a0".to_owned())].into());
+    assert_eq!(
+        t2.broker_datas[0].broker_addrs,
+        [(0, "a0".to_owned())].into()
+    );
     assert!(table.cluster_info().cluster_addr_table.get("c2").is_none());
 }
 
@@ -150,7 +159,10 @@ fn closing_a_connection_removes_its_brokers() {
     table.assert_invariants();
     // The slave keeps the broker name (and its queues) alive.
     let route = table.topic_route("T1").unwrap();
-    assert_eq!(route.broker_datas[0].broker_addrs, [(1, "a1".to_owned())].into());
+    assert_eq!(
+        route.broker_datas[0].broker_addrs,
+        [(1, "a1".to_owned())].into()
+    );
     table.connection_closed(ConnectionId(2));
     assert!(table.topic_route("T1").is_none());
     assert!(table.connection_closed(ConnectionId(2)).is_empty());
@@ -160,7 +172,10 @@ fn closing_a_connection_removes_its_brokers() {
 #[test]
 fn reconnect_keeps_the_broker_when_the_old_connection_closes() {
     let mut table = populated();
-    table.register_broker(registration("c2", "broker-b", 0, "b0", &["T2", "T3"], 30), 10);
+    table.register_broker(
+        registration("c2", "broker-b", 0, "b0", &["T2", "T3"], 30),
+        10,
+    );
     assert!(table.connection_closed(ConnectionId(3)).is_empty());
     assert!(table.topic_route("T3").is_some());
 }
@@ -182,7 +197,13 @@ fn data_version_query_and_change_detection() {
     let (changed, current) = table.query_data_version(&address("c1", "a0"), &registered, 50);
     assert!(!changed);
     assert_eq!(current, Some(registered));
-    assert_eq!(table.live_broker(&address("c1", "a0")).unwrap().last_update_ms, 50);
+    assert_eq!(
+        table
+            .live_broker(&address("c1", "a0"))
+            .unwrap()
+            .last_update_ms,
+        50
+    );
     let newer = DataVersion {
         counter: 2,
         ..registered
@@ -198,8 +219,14 @@ fn unchanged_version_keeps_queue_edits_until_version_changes() {
     let mut table = populated();
     assert_eq!(table.wipe_write_perm("broker-a"), 3);
     // Same data version: the re-registration leaves the wiped permission alone (Java).
-    table.register_broker(registration("c1", "broker-a", 0, "a0", &["T1", "T2"], 1), 10);
-    assert_eq!(table.topic_route("T1").unwrap().queue_datas[0].perm, perm::READ);
+    table.register_broker(
+        registration("c1", "broker-a", 0, "a0", &["T1", "T2"], 1),
+        10,
+    );
+    assert_eq!(
+        table.topic_route("T1").unwrap().queue_datas[0].perm,
+        perm::READ
+    );
     let mut newer = registration("c1", "broker-a", 0, "a0", &["T1", "T2"], 1);
     newer.topic_config.data_version.counter = 2;
     table.register_broker(newer, 20);
@@ -235,7 +262,10 @@ fn register_topic_needs_known_brokers() {
         write_queue_nums: 4,
     };
     assert!(table.register_topic("NEW", vec![queue.clone()]));
-    assert_eq!(table.topic_route("NEW").unwrap().queue_datas, vec![queue.clone()]);
+    assert_eq!(
+        table.topic_route("NEW").unwrap().queue_datas,
+        vec![queue.clone()]
+    );
     let unknown = QueueData {
         broker_name: "ghost".to_owned(),
         ..queue
@@ -250,12 +280,19 @@ fn topic_lists() {
     let mut table = populated();
     let mut unit = registration("c2", "broker-b", 0, "b0", &["U"], 3);
     unit.topic_config = topics(&["U", "T3"], 5);
-    unit.topic_config.topic_config_table.get_mut("U").unwrap().topic_sys_flag =
-        topic_sys_flag::UNIT_SUB;
+    unit.topic_config
+        .topic_config_table
+        .get_mut("U")
+        .unwrap()
+        .topic_sys_flag = topic_sys_flag::UNIT_SUB;
     table.register_broker(unit, 1);
     let all = table.all_topics().topic_list;
     assert!(all.contains("T1") && all.contains("U") && all.contains("TBW102"));
-    let c2: Vec<_> = table.topics_of_cluster("c2").topic_list.into_iter().collect();
+    let c2: Vec<_> = table
+        .topics_of_cluster("c2")
+        .topic_list
+        .into_iter()
+        .collect();
     assert_eq!(c2, ["T2", "T3", "U"]);
     assert!(table.topics_of_cluster("none").topic_list.is_empty());
     let system = table.system_topics();
@@ -263,7 +300,10 @@ fn topic_lists() {
     assert_eq!(system.broker_addr.as_deref(), Some("a0"));
     let has_unit_sub = table.topics_with_sys_flag(RouteTable::is_unit_sub);
     assert_eq!(has_unit_sub.topic_list.len(), 1);
-    assert!(table.topics_with_sys_flag(RouteTable::is_unit).topic_list.is_empty());
+    assert!(table
+        .topics_with_sys_flag(RouteTable::is_unit)
+        .topic_list
+        .is_empty());
 }
 
 #[test]
@@ -272,7 +312,10 @@ fn slave_becoming_master_replaces_its_old_id() {
     table.unregister_broker(&address("c1", "a0"), "broker-a");
     table.register_broker(registration("c1", "broker-a", 0, "a1", &["T1", "T2"], 2), 1);
     let route = table.topic_route("T1").unwrap();
-    assert_eq!(route.broker_datas[0].broker_addrs, [(0, "a1".to_owned())].into());
+    assert_eq!(
+        route.broker_datas[0].broker_addrs,
+        [(0, "a1".to_owned())].into()
+    );
     table.assert_invariants();
 }
 
@@ -283,7 +326,10 @@ fn newer_state_version_wins_a_broker_id_conflict() {
     newer.topic_config.data_version.state_version = 5;
     table.register_broker(newer, 1);
     let stale = registration("c2", "broker-b", 0, "b9", &["T2", "T3"], 9);
-    assert_eq!(table.register_broker(stale, 2), RegistrationOutcome::Conflict);
+    assert_eq!(
+        table.register_broker(stale, 2),
+        RegistrationOutcome::Conflict
+    );
     assert!(table.live_broker(&address("c2", "b9")).is_none());
 }
 
@@ -314,7 +360,10 @@ fn acting_master_serves_lowest_slave_for_read_only_queues() {
     table.unregister_broker(&address("c1", "a0"), "broker-a");
     let route = table.topic_route("T1").unwrap();
     assert_eq!(route.queue_datas[0].perm, perm::READ);
-    assert_eq!(route.broker_datas[0].broker_addrs, [(0, "a1".to_owned())].into());
+    assert_eq!(
+        route.broker_datas[0].broker_addrs,
+        [(0, "a1".to_owned())].into()
+    );
 }
 
 #[test]
@@ -324,6 +373,13 @@ fn filter_servers_are_served_per_address() {
     with_filters.filter_servers = vec!["f1".to_owned()];
     table.register_broker(with_filters, 1);
     let route = table.topic_route("T3").unwrap();
-    assert_eq!(route.filter_server_table, [("b0".to_owned(), vec!["f1".to_owned()])].into());
-    assert!(table.topic_route("T1").unwrap().filter_server_table.is_empty());
+    assert_eq!(
+        route.filter_server_table,
+        [("b0".to_owned(), vec!["f1".to_owned()])].into()
+    );
+    assert!(table
+        .topic_route("T1")
+        .unwrap()
+        .filter_server_table
+        .is_empty());
 }

@@ -83,7 +83,11 @@ impl Client {
     }
 }
 
-pub fn request(code: i32, fields: &[(&str, &str)], serialize_type: SerializeType) -> RemotingCommand {
+pub fn request(
+    code: i32,
+    fields: &[(&str, &str)],
+    serialize_type: SerializeType,
+) -> RemotingCommand {
     let mut command = RemotingCommand::request(code, 0, serialize_type);
     for (key, value) in fields {
         command.ext_mut().insert(*key, *value);
@@ -92,7 +96,11 @@ pub fn request(code: i32, fields: &[(&str, &str)], serialize_type: SerializeType
 }
 
 pub fn route_request(topic: &str, serialize_type: SerializeType) -> RemotingCommand {
-    request(req::GET_ROUTEINFO_BY_TOPIC, &[("topic", topic)], serialize_type)
+    request(
+        req::GET_ROUTEINFO_BY_TOPIC,
+        &[("topic", topic)],
+        serialize_type,
+    )
 }
 
 pub struct Broker<'a> {
@@ -138,7 +146,10 @@ pub fn register_request(broker: &Broker<'_>, body: &RegisterBrokerBody) -> Remot
             ("haServerAddr", &ha),
             ("brokerId", &id),
             ("bodyCrc32", &crc),
-            ("compressed", if broker.compressed { "true" } else { "false" }),
+            (
+                "compressed",
+                if broker.compressed { "true" } else { "false" },
+            ),
         ],
         SerializeType::Json,
     );

@@ -17,7 +17,7 @@
 //! - [`subscription`]: `SubscriptionGroupConfig` and its wrapper.
 //! - [`stats`]: `ConsumeStats`, `TopicStatsTable`, `ResetOffsetBody` (object keys) and the
 //!   consumer-offset wrapper.
-//! - [`message_queue`]: `MessageQueue`.
+//! - [`message_queue`]: the `MessageQueue` of lock and stats bodies.
 //! - [`fastjson`]: reading and writing fastjson's non-standard keys.
 pub mod consumer;
 pub mod fastjson;

@@ -88,7 +88,8 @@ fn lenient_json_forms_are_accepted() {
 fn response_answers_in_the_request_encoding() {
     for serialize_type in [SerializeType::Json, SerializeType::RocketMq] {
         let request = route_request(serialize_type);
-        let response = RemotingCommand::response_to(&request, 17).with_remark("No topic route info");
+        let response =
+            RemotingCommand::response_to(&request, 17).with_remark("No topic route info");
         assert_eq!(response.serialize_type, serialize_type);
         assert_eq!(response.opaque, request.opaque);
         assert!(response.is_response());

@@ -90,7 +90,10 @@ pub fn optional_number<T: std::str::FromStr>(
     fields: &ExtFields,
     name: &'static str,
 ) -> Result<Option<T>, WireError> {
-    fields.get(name).map(|value| parse_number(name, value)).transpose()
+    fields
+        .get(name)
+        .map(|value| parse_number(name, value))
+        .transpose()
 }
 
 /// A required boolean field.
@@ -106,7 +109,10 @@ pub fn required_bool(fields: &ExtFields, name: &'static str) -> Result<bool, Wir
 /// # Errors
 /// Present but unparsable.
 pub fn optional_bool(fields: &ExtFields, name: &'static str) -> Result<Option<bool>, WireError> {
-    fields.get(name).map(|value| parse_bool(name, value)).transpose()
+    fields
+        .get(name)
+        .map(|value| parse_bool(name, value))
+        .transpose()
 }
 
 #[cfg(test)]
