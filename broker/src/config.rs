@@ -129,6 +129,21 @@ pub struct BrokerConfig {
     pub region_id: String,
     /// `traceOn`, returned as `TRACE_ON`. Default: true.
     pub trace_on: bool,
+    /// `enablePropertyFilter`: allow SQL92 subscriptions. Default: false (as Java).
+    pub enable_property_filter: bool,
+    /// `timerMaxDelaySec`: the furthest a timer message (`TIMER_DELIVER_MS` /
+    /// `TIMER_DELAY_MS` / `TIMER_DELAY_SEC`) may be scheduled. Default: 259 200 (3 days).
+    /// Range: 1..=31 536 000 (one year).
+    pub timer_max_delay_sec: u64,
+    /// `transactionTimeOut` (ms): a half message younger than this is not checked back.
+    /// Default: 6 000. Range: 1..=86 400 000.
+    pub transaction_timeout_ms: u64,
+    /// `transactionCheckInterval` (ms) between check-back scans. Default: 30 000.
+    /// Range: 10..=86 400 000.
+    pub transaction_check_interval_ms: u64,
+    /// `transactionCheckMax`: check-backs before a half message goes to
+    /// `TRANS_CHECK_MAX_TIME_TOPIC`. Default: 15. Range: 1..=1 000.
+    pub transaction_check_max: u32,
 }
 
 /// The default `messageDelayLevel`.
@@ -182,6 +197,11 @@ impl Default for BrokerConfig {
             lock_lease_ms: 60_000,
             region_id: "DefaultRegion".to_owned(),
             trace_on: true,
+            enable_property_filter: false,
+            timer_max_delay_sec: 3 * 86_400,
+            transaction_timeout_ms: 6_000,
+            transaction_check_interval_ms: 30_000,
+            transaction_check_max: 15,
         }
     }
 }
@@ -348,6 +368,11 @@ impl BrokerConfig {
             "lockMaxLiveTime" => self.lock_lease_ms = number(key, v)?,
             "regionId" => self.region_id = v.to_owned(),
             "traceOn" => self.trace_on = boolean(key, v)?,
+            "enablePropertyFilter" => self.enable_property_filter = boolean(key, v)?,
+            "timerMaxDelaySec" => self.timer_max_delay_sec = number(key, v)?,
+            "transactionTimeOut" => self.transaction_timeout_ms = number(key, v)?,
+            "transactionCheckInterval" => self.transaction_check_interval_ms = number(key, v)?,
+            "transactionCheckMax" => self.transaction_check_max = number(key, v)?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -424,6 +449,20 @@ impl BrokerConfig {
             64,
         )?;
         range("shards", self.shards, 1, SHARDS_MAX)?;
+        range("timerMaxDelaySec", self.timer_max_delay_sec, 1, 31_536_000)?;
+        range(
+            "transactionTimeOut",
+            self.transaction_timeout_ms,
+            1,
+            86_400_000,
+        )?;
+        range(
+            "transactionCheckInterval",
+            self.transaction_check_interval_ms,
+            10,
+            86_400_000,
+        )?;
+        range("transactionCheckMax", self.transaction_check_max, 1, 1_000)?;
         range("ioMemoryBytes", self.io_memory_bytes, 512 * 1024, 64 << 20)?;
         range("connectionsMax", self.connections_max, 1, 1_000_000)?;
         range(

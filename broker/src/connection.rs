@@ -208,7 +208,8 @@ impl Connection {
         let in_flight = self.in_flight.clone();
         let context = self.context.clone();
         let oneway = command.is_oneway();
-        let long_poll = command.code == protocol::code::request::PULL_MESSAGE
+        let long_poll = (command.code == protocol::code::request::PULL_MESSAGE
+            || command.code == protocol::code::request::LITE_PULL_MESSAGE)
             && handlers::pull::may_suspend(&command);
         if long_poll {
             let out = self.out.clone();

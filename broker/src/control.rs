@@ -32,6 +32,8 @@ use crate::store::now_ms;
 
 const LOG: &str = "broker::control";
 
+pub mod admin_ops;
+
 /// A client connection as the registries know it.
 #[derive(Debug, Clone)]
 pub struct ClientChannel {
@@ -48,6 +50,10 @@ pub struct ConsumerGroup {
     pub clients: BTreeMap<ConnectionRef, ClientChannel>,
     /// Topic → (subscription string, expression type, sub version).
     pub subscriptions: BTreeMap<String, SubscriptionData>,
+    /// As the last heartbeat said (for GET_CONSUMER_CONNECTION_LIST).
+    pub consume_type: Option<protocol::body::heartbeat::ConsumeType>,
+    pub message_model: Option<protocol::body::heartbeat::MessageModel>,
+    pub consume_from_where: Option<protocol::body::heartbeat::ConsumeFromWhere>,
 }
 
 /// What the shell must do after a core operation.
@@ -248,6 +254,9 @@ impl ControlPlane {
     ) -> bool {
         let group_name = consumer.group_name;
         let group = self.consumers.entry(group_name.clone()).or_default();
+        group.consume_type = consumer.consume_type;
+        group.message_model = consumer.message_model;
+        group.consume_from_where = consumer.consume_from_where;
         let joined = group
             .clients
             .insert(connection, channel.clone())
@@ -439,6 +448,17 @@ impl ControlPlane {
         }
     }
 
+    /// The most recently heartbeating producer connection of a group.
+    #[must_use]
+    pub fn producer_connection(&self, group: &str) -> Option<ConnectionRef> {
+        self.producers.get(group).and_then(|connections| {
+            connections
+                .iter()
+                .max_by_key(|(_, channel)| channel.last_heartbeat_ms)
+                .map(|(connection, _)| *connection)
+        })
+    }
+
     /// Counts for GET_BROKER_RUNTIME_INFO.
     #[must_use]
     pub fn registry_counts(&self) -> (usize, usize) {
@@ -566,6 +586,10 @@ impl ControlShell {
                 ControlReply::Done
             }
             ControlOp::RuntimeInfo => ControlReply::Failed("handled by the shell".to_owned()),
+            ControlOp::ProducerConnection(group) => {
+                ControlReply::Connection(plane.producer_connection(&group))
+            }
+            ControlOp::Admin(op) => ControlReply::Admin(admin_ops::run(&mut plane, op, effects)),
         }
     }
 

@@ -1,5 +1,8 @@
 //! Tag subscriptions (`"*"`, `"A || B"`) as a store filter: match by tag hash on the
 //! consume-queue entry, then recheck the exact tag on the record (hash collisions).
+//! SQL92 subscriptions ([`crate::sql92`]) accept every consume-queue entry and evaluate the
+//! expression against the record's properties; whether they may be used at all
+//! (`enablePropertyFilter`) is the pull handler's decision.
 
 use protocol::message::java_string_hash;
 use protocol::message::properties::{self, keys};
@@ -9,6 +12,7 @@ use crate::store::MessageFilter;
 
 /// The expression types a subscription may carry.
 pub const EXPRESSION_TAG: &str = "TAG";
+pub const EXPRESSION_SQL92: &str = "SQL92";
 
 /// A parsed tag subscription. `Send`, so it travels to the queue's owner shard.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +23,8 @@ pub struct TagFilter {
     pub codes: Vec<i32>,
     /// The trimmed tags.
     pub tags: Vec<String>,
+    /// A SQL92 subscription (then `all` is false and `codes`/`tags` are empty).
+    pub sql: Option<Box<crate::sql92::Sql92>>,
 }
 
 /// A subscription expression that cannot be used.
@@ -28,6 +34,8 @@ pub enum FilterError {
     UnsupportedExpressionType(String),
     #[error("subscription expression {0:?} has no tag")]
     NoTag(String),
+    #[error("{0}")]
+    Sql(#[from] crate::sql92::SqlError),
 }
 
 impl TagFilter {
@@ -38,6 +46,7 @@ impl TagFilter {
             all: true,
             codes: Vec::new(),
             tags: Vec::new(),
+            sql: None,
         }
     }
 
@@ -50,6 +59,14 @@ impl TagFilter {
         expression_type: Option<&str>,
     ) -> Result<TagFilter, FilterError> {
         if let Some(kind) = expression_type.filter(|kind| !kind.trim().is_empty()) {
+            if kind.trim().eq_ignore_ascii_case(EXPRESSION_SQL92) {
+                return Ok(TagFilter {
+                    all: false,
+                    codes: Vec::new(),
+                    tags: Vec::new(),
+                    sql: Some(Box::new(crate::sql92::Sql92::parse(expression)?)),
+                });
+            }
             if !kind.trim().eq_ignore_ascii_case(EXPRESSION_TAG) {
                 return Err(FilterError::UnsupportedExpressionType(kind.to_owned()));
             }
@@ -62,6 +79,7 @@ impl TagFilter {
             all: false,
             codes: Vec::new(),
             tags: Vec::new(),
+            sql: None,
         };
         for tag in trimmed
             .split("||")
@@ -82,7 +100,7 @@ impl TagFilter {
 
 impl MessageFilter for TagFilter {
     fn matches_tags_code(&self, tags_code: i64) -> bool {
-        if self.all {
+        if self.all || self.sql.is_some() {
             return true;
         }
         // The consume queue widens the i32 hash to i64; compare as Java's `(int) tagsCode`.
@@ -94,6 +112,12 @@ impl MessageFilter for TagFilter {
     fn matches_record(&self, record: &[u8]) -> bool {
         if self.all {
             return true;
+        }
+        if let Some(sql) = &self.sql {
+            return match RecordView::decode(record) {
+                Ok((view, _)) => sql.matches(&|name| properties::find(view.properties, name)),
+                Err(_) => true,
+            };
         }
         match RecordView::decode(record) {
             Ok((view, _)) => properties::find(view.properties, keys::TAGS)
@@ -116,7 +140,15 @@ mod tests {
         assert!(!filter.matches_tags_code(0));
         assert!(TagFilter::parse("*", Some("TAG")).expect("all").all);
         assert!(TagFilter::parse("", None).expect("all").all);
-        assert!(TagFilter::parse("a > 1", Some("SQL92")).is_err());
+        assert!(TagFilter::parse("a > 1", Some("SQL92"))
+            .expect("sql")
+            .sql
+            .is_some());
+        assert!(matches!(
+            TagFilter::parse("a >", Some("SQL92")),
+            Err(FilterError::Sql(_))
+        ));
+        assert!(TagFilter::parse("a", Some("CLASS")).is_err());
         assert!(TagFilter::parse("||", None).is_err());
     }
 }

@@ -35,8 +35,9 @@
 //!
 //! # Not yet implemented
 //!
-//! Delay levels / timers (retries are stored to `%RETRY%group` at once), transactions
-//! (half messages are refused with NO_PERMISSION), QUERY_MESSAGE, SQL92 filters, HA.
+//! QUERY_MESSAGE, SQL92 filters, HA. Delay levels ([`schedule`]), timer messages
+//! ([`timer`]) and transactions ([`transaction`]) run as tasks on the shard owning their
+//! system queue.
 
 pub mod config;
 pub mod connection;
@@ -49,9 +50,13 @@ pub mod metadata;
 pub mod persist;
 pub mod registration;
 pub mod routing;
+pub mod schedule;
 pub mod shard;
+pub mod sql92;
 pub mod startup;
 pub mod store;
+pub mod timer;
+pub mod transaction;
 
 use std::net::SocketAddr;
 

@@ -110,6 +110,35 @@ pub enum DataOp {
     ReadAt {
         physical_offset: u64,
     },
+    /// QUERY_MESSAGE on this shard's index (records newest first, at most `max_count`).
+    QueryByKey {
+        topic: String,
+        key: String,
+        max_count: u32,
+        begin_ms: i64,
+        end_ms: i64,
+    },
+    /// Min/max offsets and store times of queues of a topic (and a group's committed
+    /// offsets), see `handlers::admin_stats`.
+    QueueStats {
+        topic: String,
+        group: Option<String>,
+        queue_ids: Vec<u32>,
+    },
+    /// Topics a group has committed offsets for on this shard.
+    GroupTopics {
+        group: String,
+    },
+    /// Groups with committed offsets of a topic on this shard.
+    TopicGroups {
+        topic: String,
+    },
+    /// Every committed offset on this shard, leaving the persister's dirty flag alone.
+    OffsetsPeek,
+    /// Drops a group's committed offsets on this shard (clean group delete).
+    RemoveGroupOffsets {
+        group: String,
+    },
     OffsetsSnapshot,
     Stats,
 }
@@ -142,6 +171,13 @@ pub enum DataReply {
     Offset(u64),
     Timestamp(Option<i64>),
     Record(Option<Bytes>),
+    /// Records found by [`DataOp::QueryByKey`] and the shard's visible commit-log end.
+    Records {
+        records: Vec<Bytes>,
+        visible_offset: u64,
+    },
+    QueueStats(Vec<crate::handlers::admin_stats::QueueStat>),
+    Topics(Vec<String>),
     Offsets {
         dirty: bool,
         entries: Vec<(String, u32, u64)>,
@@ -201,6 +237,10 @@ pub enum ControlOp {
         queues: Vec<MessageQueue>,
     },
     RuntimeInfo,
+    /// A live producer connection of a group (for CHECK_TRANSACTION_STATE).
+    ProducerConnection(String),
+    /// Admin-surface operations (`control::admin_ops`).
+    Admin(crate::control::admin_ops::AdminOp),
 }
 
 /// Answers to [`ControlOp`]s.
@@ -223,6 +263,8 @@ pub enum ControlReply {
     ConsumerIds(Vec<String>),
     Locked(Vec<MessageQueue>),
     RuntimeInfo(std::collections::BTreeMap<String, String>),
+    Connection(Option<ConnectionRef>),
+    Admin(crate::control::admin_ops::AdminReply),
     Done,
     Busy(String),
     Failed(String),

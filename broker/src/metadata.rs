@@ -230,6 +230,33 @@ impl SubscriptionGroups {
         (&self.groups[group], created)
     }
 
+    /// Creates or replaces a group (UPDATE_AND_CREATE_SUBSCRIPTIONGROUP).
+    pub fn put(&mut self, config: SubscriptionGroupConfig) {
+        self.groups.insert(config.group_name.clone(), config);
+        self.data_version.counter += 1;
+        self.data_version.timestamp = now_ms();
+    }
+
+    /// Removes a group; `true` if it existed.
+    pub fn remove(&mut self, group: &str) -> bool {
+        let removed = self.groups.remove(group).is_some();
+        if removed {
+            self.data_version.counter += 1;
+            self.data_version.timestamp = now_ms();
+        }
+        removed
+    }
+
+    /// The GET_ALL_SUBSCRIPTIONGROUP_CONFIG body.
+    #[must_use]
+    pub fn to_wrapper(&self) -> SubscriptionGroupWrapper {
+        SubscriptionGroupWrapper {
+            data_version: self.data_version,
+            subscription_group_table: self.groups.clone(),
+            ..SubscriptionGroupWrapper::default()
+        }
+    }
+
     /// The `subscriptionGroup.json` text.
     ///
     /// # Errors
@@ -308,6 +335,49 @@ impl ConsumerOffsets {
         if queues.insert(queue_id, offset) != Some(offset) {
             self.dirty = true;
         }
+    }
+
+    /// Every entry, without touching the dirty flag (GET_ALL_CONSUMER_OFFSET).
+    #[must_use]
+    pub fn entries(&self) -> Vec<(String, u32, u64)> {
+        self.table
+            .iter()
+            .flat_map(|(key, queues)| {
+                queues
+                    .iter()
+                    .map(move |(queue_id, offset)| (key.clone(), *queue_id, *offset))
+            })
+            .collect()
+    }
+
+    /// Topics `group` has committed offsets for.
+    #[must_use]
+    pub fn topics_of_group(&self, group: &str) -> Vec<String> {
+        self.table
+            .keys()
+            .filter_map(|key| key.split_once('@'))
+            .filter(|(_, owner)| *owner == group)
+            .map(|(topic, _)| topic.to_owned())
+            .collect()
+    }
+
+    /// Groups with committed offsets of `topic`.
+    #[must_use]
+    pub fn groups_of_topic(&self, topic: &str) -> Vec<String> {
+        self.table
+            .keys()
+            .filter_map(|key| key.split_once('@'))
+            .filter(|(owner, _)| *owner == topic)
+            .map(|(_, group)| group.to_owned())
+            .collect()
+    }
+
+    /// Drops every offset of `group`.
+    pub fn remove_group(&mut self, group: &str) {
+        let before = self.table.len();
+        self.table
+            .retain(|key, _| key.split_once('@').is_none_or(|(_, owner)| owner != group));
+        self.dirty |= self.table.len() != before;
     }
 
     pub fn remove_topic(&mut self, topic: &str) {

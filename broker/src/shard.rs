@@ -242,6 +242,22 @@ impl Shard {
             .cloned()
     }
 
+    /// A group's committed offset of a queue this shard owns.
+    #[must_use]
+    pub fn committed_offset(&self, topic: &str, group: &str, queue_id: u32) -> Option<u64> {
+        self.offsets.borrow().get(topic, group, queue_id)
+    }
+
+    /// Topics a group's heartbeats subscribed (as far as this shard's copy knows).
+    #[must_use]
+    pub fn subscribed_topics(&self, group: &str) -> Vec<String> {
+        self.subscriptions
+            .borrow()
+            .get(group)
+            .map(|topics| topics.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Whether a group has any consumer registered (as far as this shard's copy knows).
     #[must_use]
     pub fn group_known(&self, group: &str) -> bool {
@@ -467,6 +483,50 @@ impl Shard {
                 Ok(record) => DataReply::Record(record),
                 Err(error) => DataReply::Failed(error.to_string()),
             },
+            DataOp::QueryByKey {
+                topic,
+                key,
+                max_count,
+                begin_ms,
+                end_ms,
+            } => match self
+                .store
+                .query_by_key(&topic, &key, max_count, begin_ms, end_ms)
+                .await
+            {
+                Ok(records) => DataReply::Records {
+                    records,
+                    visible_offset: self.store.stats().visible_offset,
+                },
+                Err(error) => DataReply::Failed(error.to_string()),
+            },
+            DataOp::QueueStats {
+                topic,
+                group,
+                queue_ids,
+            } => {
+                crate::handlers::admin_stats::queue_stats(
+                    self,
+                    &topic,
+                    group.as_deref(),
+                    &queue_ids,
+                )
+                .await
+            }
+            DataOp::GroupTopics { group } => {
+                DataReply::Topics(self.offsets.borrow().topics_of_group(&group))
+            }
+            DataOp::TopicGroups { topic } => {
+                DataReply::Topics(self.offsets.borrow().groups_of_topic(&topic))
+            }
+            DataOp::OffsetsPeek => DataReply::Offsets {
+                dirty: false,
+                entries: self.offsets.borrow().entries(),
+            },
+            DataOp::RemoveGroupOffsets { group } => {
+                self.offsets.borrow_mut().remove_group(&group);
+                DataReply::Done
+            }
             DataOp::OffsetsSnapshot => {
                 let (dirty, entries) = self.offsets.borrow_mut().snapshot();
                 DataReply::Offsets { dirty, entries }

@@ -164,6 +164,21 @@ async fn shard_main(mut seed: ShardSeed) {
             sampler_shard.sample_counters();
         }
     });
+    let schedule = match crate::schedule::Schedule::start(&shard) {
+        Ok(schedule) => schedule,
+        Err(reason) => {
+            let _ = seed.ready.send(Err(reason));
+            return;
+        }
+    };
+    let timer = match crate::timer::TimerService::start(&shard) {
+        Ok(timer) => timer,
+        Err(reason) => {
+            let _ = seed.ready.send(Err(reason));
+            return;
+        }
+    };
+    let transactions = crate::transaction::TransactionService::start(&shard);
     if let Some(local) = local {
         let _ = seed.ready.send(Ok(local));
     }
@@ -171,6 +186,13 @@ async fn shard_main(mut seed: ShardSeed) {
     shard.clone().serve_inbox(seed.inbox).await;
     drop(accept);
     drop(sampler);
+    schedule.stop().await;
+    if let Some(timer) = timer {
+        timer.stop().await;
+    }
+    if let Some(transactions) = transactions {
+        transactions.stop();
+    }
     if let Some((control, background)) = control {
         drop(background);
         stop_control(&shard, &control, &seed.namesrv_addrs).await;

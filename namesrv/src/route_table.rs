@@ -15,15 +15,20 @@
 //! methods between awaits. Time is an explicit `now_ms` (milliseconds of a monotonic clock)
 //! so expiry is deterministic under test. The route pieces are stored in their wire form
 //! ([`QueueData`], [`BrokerData`]) because serving them is this table's whole purpose.
+//!
+//! Files: this one (types, registration, unregistration, topic edits), `liveness.rs`
+//! (heartbeats, expiry, connection loss), `queries.rs` (routes, cluster info, topic lists).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+mod liveness;
+mod queries;
 #[cfg(test)]
 mod tests;
 
 use protocol::body::route::{
-    perm, topic_sys_flag, BrokerData, ClusterInfo, DataVersion, QueueData, TopicConfig,
-    TopicConfigAndMappingSerializeWrapper, TopicList, TopicRouteData, MASTER_ID,
+    perm, BrokerData, DataVersion, QueueData, TopicConfig, TopicConfigAndMappingSerializeWrapper,
+    MASTER_ID,
 };
 
 /// Identifies one client connection of the server.
@@ -97,6 +102,16 @@ pub struct ExpiredBroker {
     pub connection: ConnectionId,
 }
 
+/// What claiming a broker id decided for the rest of a registration.
+struct BrokerIdClaim {
+    /// First registration of this broker name or id: every topic is (re)written.
+    register_first: bool,
+    /// A master, or the lowest slave of a slave-acting-master group, supplies the queues.
+    serves_topics: bool,
+    /// A prime slave acting for a missing master registers its queues read-only.
+    wipe_write: bool,
+}
+
 /// The routing state. See the module docs.
 #[derive(Debug)]
 pub struct RouteTable {
@@ -146,28 +161,72 @@ impl RouteTable {
         registration: BrokerRegistration,
         now_ms: u64,
     ) -> RegistrationOutcome {
+        // Checked before any change (Java checks it after creating the broker entry and
+        // leaves an address-less broker behind).
+        let known_id = self
+            .brokers
+            .get(&registration.broker_name)
+            .is_some_and(|data| data.broker_addrs.contains_key(&registration.broker_id));
+        if !known_id && registration.topic_config.topic_config_table.len() == 1 {
+            return RegistrationOutcome::Refused;
+        }
+        let Some(claim) = self.claim_broker_id(&registration) else {
+            return RegistrationOutcome::Conflict;
+        };
+        let address = BrokerAddress {
+            cluster: registration.cluster,
+            address: registration.broker_address,
+        };
+        if claim.serves_topics {
+            self.update_topics(
+                &address,
+                &registration.broker_name,
+                &registration.topic_config,
+                claim.register_first,
+                claim.wipe_write,
+            );
+        }
+        let heartbeat_timeout_ms = registration
+            .heartbeat_timeout_ms
+            .unwrap_or(self.options.broker_expiry_ms_default);
+        let live = BrokerLive {
+            last_update_ms: now_ms,
+            heartbeat_timeout_ms,
+            data_version: registration.topic_config.data_version,
+            connection: registration.connection,
+            ha_server_address: registration.ha_server_address,
+        };
+        if self.live_brokers.insert(address.clone(), live).is_none() {
+            tracing::info!(
+                target: "namesrv::route",
+                cluster = address.cluster, broker = address.address,
+                broker_name = registration.broker_name, "new broker registered"
+            );
+        }
+        if registration.filter_servers.is_empty() {
+            self.filter_servers.remove(&address);
+        } else {
+            self.filter_servers
+                .insert(address.clone(), registration.filter_servers);
+        }
+        self.master_of(
+            &address.cluster,
+            &registration.broker_name,
+            registration.broker_id,
+        )
+    }
+
+    /// Puts the instance into the cluster and broker tables under its broker id. `None`
+    /// when another address holds that id with a newer state version (the registering
+    /// instance's liveness entry is then dropped, as Java does).
+    fn claim_broker_id(&mut self, registration: &BrokerRegistration) -> Option<BrokerIdClaim> {
         let BrokerRegistration {
             cluster,
             broker_address,
             broker_name,
             broker_id,
-            ha_server_address,
-            zone_name,
-            heartbeat_timeout_ms,
-            enable_acting_master,
-            topic_config,
-            filter_servers,
-            connection,
+            ..
         } = registration;
-        // Checked before any change (Java checks it after creating the broker entry and
-        // leaves an address-less broker behind).
-        let known_id = self
-            .brokers
-            .get(&broker_name)
-            .is_some_and(|data| data.broker_addrs.contains_key(&broker_id));
-        if !known_id && topic_config.topic_config_table.len() == 1 {
-            return RegistrationOutcome::Refused;
-        }
         self.clusters
             .entry(cluster.clone())
             .or_default()
@@ -181,84 +240,49 @@ impl RouteTable {
                 ..BrokerData::default()
             }
         });
-        broker_data.enable_acting_master = enable_acting_master.unwrap_or(false);
-        broker_data.zone_name = zone_name;
+        broker_data.enable_acting_master = registration.enable_acting_master.unwrap_or(false);
+        broker_data.zone_name.clone_from(&registration.zone_name);
         // Switching slave → master: one address holds one broker id.
         broker_data
             .broker_addrs
-            .retain(|id, address| *address != broker_address || *id == broker_id);
-        if let Some(old_address) = broker_data.broker_addrs.get(&broker_id) {
-            if *old_address != broker_address {
-                let old = BrokerAddress {
+            .retain(|id, address| address != broker_address || id == broker_id);
+        if let Some(old_address) = broker_data.broker_addrs.get(broker_id) {
+            let old = BrokerAddress {
+                cluster: cluster.clone(),
+                address: old_address.clone(),
+            };
+            let new_state_version = registration.topic_config.data_version.state_version;
+            if old.address != *broker_address
+                && self
+                    .live_brokers
+                    .get(&old)
+                    .is_some_and(|live| live.data_version.state_version > new_state_version)
+            {
+                tracing::warn!(
+                    target: "namesrv::route",
+                    cluster, broker_name, broker_id, old = old.address, new = broker_address,
+                    "registration conflicts with a newer broker, ignored"
+                );
+                self.live_brokers.remove(&BrokerAddress {
                     cluster: cluster.clone(),
-                    address: old_address.clone(),
-                };
-                if let Some(old_live) = self.live_brokers.get(&old) {
-                    if old_live.data_version.state_version > topic_config.data_version.state_version
-                    {
-                        tracing::warn!(
-                            target: "namesrv::route",
-                            cluster, broker_name, broker_id, old = old.address,
-                            new = broker_address,
-                            "registration conflicts with a newer broker, ignored"
-                        );
-                        self.live_brokers.remove(&BrokerAddress {
-                            cluster,
-                            address: broker_address,
-                        });
-                        return RegistrationOutcome::Conflict;
-                    }
-                }
+                    address: broker_address.clone(),
+                });
+                return None;
             }
         }
         let previous = broker_data
             .broker_addrs
-            .insert(broker_id, broker_address.clone());
+            .insert(*broker_id, broker_address.clone());
         register_first |= previous.is_none_or(|address| address.is_empty());
-        let is_master = broker_id == MASTER_ID;
-        let is_prime_slave = enable_acting_master.is_some()
+        let is_master = *broker_id == MASTER_ID;
+        let is_prime_slave = registration.enable_acting_master.is_some()
             && !is_master
-            && broker_data.broker_addrs.keys().next() == Some(&broker_id);
-        let acting_master = broker_data.enable_acting_master;
-
-        let address = BrokerAddress {
-            cluster,
-            address: broker_address,
-        };
-        if is_master || is_prime_slave {
-            self.update_topics(
-                &address,
-                &broker_name,
-                &topic_config,
-                register_first,
-                is_prime_slave && acting_master,
-            );
-        }
-        let heartbeat_timeout_ms =
-            heartbeat_timeout_ms.unwrap_or(self.options.broker_expiry_ms_default);
-        let previous_live = self.live_brokers.insert(
-            address.clone(),
-            BrokerLive {
-                last_update_ms: now_ms,
-                heartbeat_timeout_ms,
-                data_version: topic_config.data_version,
-                connection,
-                ha_server_address,
-            },
-        );
-        if previous_live.is_none() {
-            tracing::info!(
-                target: "namesrv::route",
-                cluster = address.cluster, broker = address.address, broker_name,
-                "new broker registered"
-            );
-        }
-        if filter_servers.is_empty() {
-            self.filter_servers.remove(&address);
-        } else {
-            self.filter_servers.insert(address.clone(), filter_servers);
-        }
-        self.master_of(&address.cluster, &broker_name, broker_id)
+            && broker_data.broker_addrs.keys().next() == Some(broker_id);
+        Some(BrokerIdClaim {
+            register_first,
+            serves_topics: is_master || is_prime_slave,
+            wipe_write: is_prime_slave && broker_data.enable_acting_master,
+        })
     }
 
     fn update_topics(
@@ -416,145 +440,6 @@ impl RouteTable {
         }
     }
 
-    /// The broker name and id registered for `address` (Java `setupUnRegisterRequest`).
-    fn broker_name_of(&self, address: &BrokerAddress) -> Option<String> {
-        self.brokers
-            .values()
-            .filter(|data| data.cluster == address.cluster)
-            .find(|data| data.broker_addrs.values().any(|a| *a == address.address))
-            .map(|data| data.broker_name.clone())
-    }
-
-    /// Drops one instance as if it had unregistered (channel destroyed, or expired).
-    fn drop_instance(&mut self, address: &BrokerAddress) {
-        match self.broker_name_of(address) {
-            Some(broker_name) => self.unregister_broker(address, &broker_name),
-            None => {
-                self.live_brokers.remove(address);
-                self.filter_servers.remove(address);
-            }
-        }
-    }
-
-    /// A connection closed: every broker that registered over it is removed.
-    pub fn connection_closed(&mut self, connection: ConnectionId) -> Vec<BrokerAddress> {
-        let mut gone: Vec<BrokerAddress> = self
-            .live_brokers
-            .iter()
-            .filter(|(_, live)| live.connection == connection)
-            .map(|(address, _)| address.clone())
-            .collect();
-        gone.sort();
-        for address in &gone {
-            tracing::info!(
-                target: "namesrv::route",
-                cluster = address.cluster, broker = address.address,
-                "broker connection closed, unregistering"
-            );
-            self.drop_instance(address);
-        }
-        gone
-    }
-
-    /// The liveness scan: removes every broker whose last update is older than its
-    /// timeout; returns them with their connections (which the caller closes).
-    pub fn expire_brokers(&mut self, now_ms: u64) -> Vec<ExpiredBroker> {
-        let mut expired: Vec<ExpiredBroker> = self
-            .live_brokers
-            .iter()
-            .filter(|(_, live)| {
-                live.last_update_ms
-                    .saturating_add(live.heartbeat_timeout_ms)
-                    < now_ms
-            })
-            .map(|(address, live)| ExpiredBroker {
-                address: address.clone(),
-                connection: live.connection,
-            })
-            .collect();
-        expired.sort_by(|a, b| a.address.cmp(&b.address));
-        for broker in &expired {
-            let timeout_ms = self.live_brokers[&broker.address].heartbeat_timeout_ms;
-            tracing::warn!(
-                target: "namesrv::route",
-                cluster = broker.address.cluster, broker = broker.address.address, timeout_ms,
-                "broker expired"
-            );
-            self.drop_instance(&broker.address);
-        }
-        expired
-    }
-
-    /// BROKER_HEARTBEAT and QUERY_DATA_VERSION keep a registration alive.
-    pub fn touch_broker(&mut self, address: &BrokerAddress, now_ms: u64) {
-        if let Some(live) = self.live_brokers.get_mut(address) {
-            live.last_update_ms = now_ms;
-        }
-    }
-
-    /// QUERY_DATA_VERSION: whether `version` differs from the registered one, and the
-    /// registered one. Refreshes the registration.
-    pub fn query_data_version(
-        &mut self,
-        address: &BrokerAddress,
-        version: &DataVersion,
-        now_ms: u64,
-    ) -> (bool, Option<DataVersion>) {
-        let changed = self.is_data_version_changed(address, version);
-        self.touch_broker(address, now_ms);
-        (
-            changed,
-            self.live_brokers.get(address).map(|live| live.data_version),
-        )
-    }
-
-    /// GET_ROUTEINFO_BY_TOPIC (`pickupTopicRouteData`): `None` when the topic has no queue
-    /// on a known broker. `orderTopicConf` is left to the caller.
-    #[must_use]
-    pub fn topic_route(&self, topic: &str) -> Option<TopicRouteData> {
-        let queues = self.topic_queues.get(topic)?;
-        let mut route = TopicRouteData {
-            queue_datas: queues.values().cloned().collect(),
-            ..TopicRouteData::default()
-        };
-        for broker_name in queues.keys() {
-            let Some(data) = self.brokers.get(broker_name) else {
-                continue;
-            };
-            if !self.filter_servers.is_empty() {
-                for address in data.broker_addrs.values() {
-                    let key = BrokerAddress {
-                        cluster: data.cluster.clone(),
-                        address: address.clone(),
-                    };
-                    if let Some(servers) = self.filter_servers.get(&key) {
-                        route
-                            .filter_server_table
-                            .insert(address.clone(), servers.clone());
-                    }
-                }
-            }
-            route.broker_datas.push(data.clone());
-        }
-        if route.broker_datas.is_empty() || route.queue_datas.is_empty() {
-            return None;
-        }
-        route.topic_queue_mapping_by_broker = self.topic_queue_mappings.get(topic).cloned();
-        if self.options.support_acting_master {
-            substitute_acting_masters(&mut route);
-        }
-        Some(route)
-    }
-
-    /// GET_BROKER_CLUSTER_INFO.
-    #[must_use]
-    pub fn cluster_info(&self) -> ClusterInfo {
-        ClusterInfo {
-            broker_addr_table: self.brokers.clone(),
-            cluster_addr_table: self.clusters.clone(),
-        }
-    }
-
     /// REGISTER_TOPIC_IN_NAMESRV: every queue's broker must be known, else nothing changes.
     pub fn register_topic(&mut self, topic: &str, queue_datas: Vec<QueueData>) -> bool {
         if queue_datas.is_empty() {
@@ -626,80 +511,6 @@ impl RouteTable {
         count
     }
 
-    /// GET_ALL_TOPIC_LIST_FROM_NAMESERVER.
-    #[must_use]
-    pub fn all_topics(&self) -> TopicList {
-        TopicList {
-            broker_addr: None,
-            topic_list: self.topic_queues.keys().cloned().collect(),
-        }
-    }
-
-    /// GET_TOPICS_BY_CLUSTER: topics with a queue on a broker of `cluster`.
-    #[must_use]
-    pub fn topics_of_cluster(&self, cluster: &str) -> TopicList {
-        let mut list = TopicList::default();
-        if let Some(names) = self.clusters.get(cluster) {
-            for (topic, queues) in &self.topic_queues {
-                if names.iter().any(|name| queues.contains_key(name)) {
-                    list.topic_list.insert(topic.clone());
-                }
-            }
-        }
-        list
-    }
-
-    /// GET_SYSTEM_TOPIC_LIST_FROM_NS: cluster names and broker names (each is a system
-    /// topic), plus one broker address to ask.
-    #[must_use]
-    pub fn system_topics(&self) -> TopicList {
-        let mut list = TopicList::default();
-        for (cluster, names) in &self.clusters {
-            list.topic_list.insert(cluster.clone());
-            list.topic_list.extend(names.iter().cloned());
-        }
-        list.broker_addr = self
-            .brokers
-            .values()
-            .find_map(|data| data.broker_addrs.values().next().cloned());
-        list
-    }
-
-    /// GET_UNIT_TOPIC_LIST / GET_HAS_UNIT_SUB_TOPIC_LIST /
-    /// GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST: topics whose (first) queue's sys flag matches.
-    #[must_use]
-    pub fn topics_with_sys_flag(&self, matches: impl Fn(i32) -> bool) -> TopicList {
-        let mut list = TopicList::default();
-        for (topic, queues) in &self.topic_queues {
-            if queues
-                .values()
-                .next()
-                .is_some_and(|queue| matches(queue.topic_sys_flag))
-            {
-                list.topic_list.insert(topic.clone());
-            }
-        }
-        list
-    }
-
-    /// Unit-topic predicates for [`RouteTable::topics_with_sys_flag`].
-    #[must_use]
-    pub fn is_unit(flag: i32) -> bool {
-        topic_sys_flag::has_unit(flag)
-    }
-
-    /// See [`RouteTable::is_unit`].
-    #[must_use]
-    pub fn is_unit_sub(flag: i32) -> bool {
-        topic_sys_flag::has_unit_sub(flag)
-    }
-
-    /// See [`RouteTable::is_unit`].
-    #[must_use]
-    pub fn is_unit_sub_not_unit(flag: i32) -> bool {
-        !topic_sys_flag::has_unit(flag) && topic_sys_flag::has_unit_sub(flag)
-    }
-
     /// Checks the cross-table invariants; for tests and debug builds.
     ///
     /// # Panics
@@ -724,36 +535,6 @@ impl RouteTable {
         }
         for (topic, queues) in &self.topic_queues {
             assert!(!queues.is_empty(), "topic {topic} has no queue");
-        }
-    }
-}
-
-/// Slave-acting-master (`pickupTopicRouteData`): in a group without a master whose queues
-/// are not writeable, the lowest slave is served under id 0.
-fn substitute_acting_masters(route: &mut TopicRouteData) {
-    let needs_acting_master = route
-        .broker_datas
-        .iter()
-        .any(|data| !data.broker_addrs.is_empty() && !data.broker_addrs.contains_key(&MASTER_ID));
-    if !needs_acting_master {
-        return;
-    }
-    for data in &mut route.broker_datas {
-        if data.broker_addrs.is_empty()
-            || data.broker_addrs.contains_key(&MASTER_ID)
-            || !data.enable_acting_master
-        {
-            continue;
-        }
-        let read_only = route
-            .queue_datas
-            .iter()
-            .find(|queue| queue.broker_name == data.broker_name)
-            .is_some_and(|queue| !perm::is_writeable(queue.perm));
-        if read_only {
-            if let Some((_, address)) = data.broker_addrs.pop_first() {
-                data.broker_addrs.insert(MASTER_ID, address);
-            }
         }
     }
 }

@@ -198,7 +198,6 @@ async fn topic_lifecycle_create_route_send_read_delete() {
 }
 
 #[tokio::test]
-#[ignore = "needs broker feature: GET_TOPIC_STATS_INFO"]
 async fn topic_status_counts_messages() {
     let cluster = cluster::start().await;
     let n = cluster.namesrv.as_str();
@@ -404,7 +403,6 @@ async fn start_consumer(n: &str, topic: &str, group: &str) -> client::consumer::
 }
 
 #[tokio::test]
-#[ignore = "needs broker feature: QUERY_MESSAGE (12)"]
 async fn query_messages_by_id_key_and_unique_key() {
     let cluster = cluster::start().await;
     let n = cluster.namesrv.as_str();
@@ -425,7 +423,6 @@ async fn query_messages_by_id_key_and_unique_key() {
 }
 
 #[tokio::test]
-#[ignore = "needs broker feature: GET_PRODUCER_CONNECTION_LIST (204), GET_CONSUMER_CONNECTION_LIST (203), GET_CONSUME_STATS (208), QUERY_TOPIC_CONSUME_BY_WHO (300)"]
 async fn connections_progress_and_stats_all() {
     let cluster = cluster::start().await;
     let n = cluster.namesrv.as_str();
@@ -458,7 +455,6 @@ async fn connections_progress_and_stats_all() {
 }
 
 #[tokio::test]
-#[ignore = "needs broker feature: UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200), DELETE_SUBSCRIPTIONGROUP (207)"]
 async fn subscription_group_create_and_delete() {
     let cluster = cluster::start().await;
     let n = cluster.namesrv.as_str();
@@ -481,7 +477,6 @@ async fn subscription_group_create_and_delete() {
 }
 
 #[tokio::test]
-#[ignore = "needs broker feature: INVOKE_BROKER_TO_RESET_OFFSET (222)"]
 async fn reset_offset_by_time_rewinds_the_group() {
     let cluster = cluster::start().await;
     let n = cluster.namesrv.as_str();

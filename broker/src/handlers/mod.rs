@@ -6,10 +6,16 @@
 //! |---|---|
 //! | 10, 310, 320 | [`send`] |
 //! | 11 | [`pull`] |
+//! | 12 | [`query`] |
 //! | 14, 15, 29, 30, 31, 32 | [`offset`] |
 //! | 34, 35, 38, 41, 42 | [`client`] |
 //! | 36 | [`retry`] |
+//! | 37 | [`transaction`] |
 //! | 17, 21, 28, 33, 215 | [`admin`] |
+//! | 202, 208 | [`admin_stats`] |
+//! | 26 | [`admin_config`] |
+//! | 43, 222 | [`admin_offset`] |
+//! | 200, 201, 203, 204, 207, 300 | [`admin_group`] |
 //!
 //! Handlers return `Result<T, RemotingCommand>` where the error is the rejection response
 //! itself: it is built once, on the rare rejected path, and goes straight to the socket, so
@@ -17,11 +23,17 @@
 #![allow(clippy::result_large_err)]
 
 pub mod admin;
+pub mod admin_config;
+pub mod admin_group;
+pub mod admin_offset;
+pub mod admin_stats;
 pub mod client;
 pub mod offset;
 pub mod pull;
+pub mod query;
 pub mod retry;
 pub mod send;
+pub mod transaction;
 
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -51,7 +63,7 @@ pub async fn dispatch(
         request::SEND_MESSAGE | request::SEND_MESSAGE_V2 | request::SEND_BATCH_MESSAGE => {
             send::handle(context, &command).await
         }
-        request::PULL_MESSAGE => pull::handle(context, &command).await,
+        request::PULL_MESSAGE | request::LITE_PULL_MESSAGE => pull::handle(context, &command).await,
         request::QUERY_CONSUMER_OFFSET => offset::query_consumer_offset(context, &command).await,
         request::UPDATE_CONSUMER_OFFSET => offset::update_consumer_offset(context, &command).await,
         request::SEARCH_OFFSET_BY_TIMESTAMP => offset::search_by_timestamp(context, &command).await,
@@ -64,11 +76,38 @@ pub async fn dispatch(
         request::LOCK_BATCH_MQ => client::lock(context, &command).await,
         request::UNLOCK_BATCH_MQ => client::unlock(context, &command).await,
         request::CONSUMER_SEND_MSG_BACK => retry::send_back(context, &command).await,
+        request::END_TRANSACTION => transaction::end(context, &command).await,
         request::UPDATE_AND_CREATE_TOPIC => admin::create_topic(context, &command).await,
         request::DELETE_TOPIC_IN_BROKER => admin::delete_topic(context, &command).await,
         request::GET_ALL_TOPIC_CONFIG => admin::all_topics(context, &command).await,
         request::GET_BROKER_RUNTIME_INFO => admin::runtime(context, &command).await,
         request::VIEW_MESSAGE_BY_ID => admin::view_message(context, &command).await,
+        request::QUERY_MESSAGE => query::query_message(context, &command).await,
+        request::GET_TOPIC_STATS_INFO => admin_stats::topic_stats(context, &command).await,
+        request::GET_CONSUME_STATS => admin_stats::consume_stats(context, &command).await,
+        request::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP => {
+            admin_group::update_group(context, &command).await
+        }
+        request::GET_ALL_SUBSCRIPTIONGROUP_CONFIG => {
+            admin_group::all_groups(context, &command).await
+        }
+        request::DELETE_SUBSCRIPTIONGROUP => admin_group::delete_group(context, &command).await,
+        request::GET_CONSUMER_CONNECTION_LIST => {
+            admin_group::consumer_connections(context, &command).await
+        }
+        request::GET_PRODUCER_CONNECTION_LIST => {
+            admin_group::producer_connections(context, &command).await
+        }
+        request::GET_BROKER_CONFIG => admin_config::get_config(context, &command).await,
+        request::INVOKE_BROKER_TO_RESET_OFFSET => {
+            admin_offset::reset_offset(context, &command).await
+        }
+        request::GET_ALL_CONSUMER_OFFSET => {
+            admin_offset::all_consumer_offsets(context, &command).await
+        }
+        request::QUERY_TOPIC_CONSUME_BY_WHO => {
+            admin_group::consumed_by_whom(context, &command).await
+        }
         code => reply(
             &command,
             response::REQUEST_CODE_NOT_SUPPORTED,

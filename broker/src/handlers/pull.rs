@@ -66,6 +66,9 @@ fn resolve(
     };
     let flags = pull.pull_sys_flag();
     let filter = subscription(context, request, pull, flags)?;
+    if filter.sql.is_some() && !shard.config.enable_property_filter {
+        return Err(reply(request, response::SYSTEM_ERROR, SQL92_DISABLED));
+    }
     let config = &shard.config;
     let max_count = u32::try_from(pull.max_message_count.max(1))
         .unwrap_or(1)
@@ -102,6 +105,9 @@ fn resolve(
     })
 }
 
+/// Java's answer to a SQL92 subscription while `enablePropertyFilter=false`.
+const SQL92_DISABLED: &str = "The broker does not support consumer to filter message by SQL92";
+
 fn subscription(
     context: &RequestContext,
     request: &RemotingCommand,
@@ -116,8 +122,11 @@ fn subscription(
         // Java builds `*` from an absent expression.
         return TagFilter::parse(expression, pull.expression_type.as_deref()).map_err(|error| {
             let code = match error {
+                FilterError::Sql(_) if !context.shard.config.enable_property_filter => {
+                    return reply(request, response::SYSTEM_ERROR, SQL92_DISABLED);
+                }
                 FilterError::UnsupportedExpressionType(_) => response::SYSTEM_ERROR,
-                FilterError::NoTag(_) => response::SUBSCRIPTION_PARSE_FAILED,
+                FilterError::NoTag(_) | FilterError::Sql(_) => response::SUBSCRIPTION_PARSE_FAILED,
             };
             reply(request, code, error.to_string())
         });

@@ -5,9 +5,8 @@
 //! original topic, set once) and `ORIGIN_MESSAGE_ID`; past the group's `retryMaxTimes` (or
 //! with a negative delay level) the copy goes to `%DLQ%group` instead.
 //!
-//! Delay levels are not implemented yet: the retry copy is stored in the retry topic at once
-//! (the Java broker would deliver it after level `3 + reconsumeTimes`, 10 s for the first
-//! retry).
+//! The retry copy waits on delay level `3 + reconsumeTimes` (or the header's positive
+//! `delayLevel`) in `SCHEDULE_TOPIC_XXXX` ([`crate::schedule`]), as in the Java broker.
 
 use bytes::Bytes;
 use protocol::code::response;
@@ -133,9 +132,24 @@ pub async fn send_back(context: &RequestContext, request: &RemotingCommand) -> R
             });
         properties.insert(keys::ORIGIN_MESSAGE_ID, &origin);
     }
+    let mut destination = (topic.clone(), 0);
+    if !to_dead_letter {
+        let level = if back.delay_level > 0 {
+            back.delay_level
+        } else {
+            3 + original.reconsume_times
+        };
+        properties.insert(keys::DELAY, &level.to_string());
+        let levels = context.shard.config.message_delay_levels_ms.len();
+        if let Some(scheduled) =
+            crate::schedule::transform_delay(&mut properties, &topic, 0, levels)
+        {
+            destination = scheduled;
+        }
+    }
     let message = MessageToStore {
-        topic: topic.clone(),
-        queue_id: 0,
+        topic: destination.0.clone(),
+        queue_id: destination.1,
         flag: original.flag,
         sys_flag: original.sys_flag,
         born_timestamp_ms: original.born_timestamp_ms,
@@ -145,7 +159,7 @@ pub async fn send_back(context: &RequestContext, request: &RemotingCommand) -> R
         body: Bytes::copy_from_slice(original.body),
         properties: properties.to_wire_string(),
     };
-    let owner = context.shard.owner_of(&topic, 0);
+    let owner = context.shard.owner_of(&destination.0, destination.1);
     match context
         .shard
         .call_data(

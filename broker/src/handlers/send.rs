@@ -105,10 +105,6 @@ async fn send(
         );
         return reply(request, response::NO_PERMISSION, remark);
     }
-    if sys_flag::transaction_type(send_header.sys_flag) == sys_flag::TRANSACTION_PREPARED {
-        let remark = "the broker sending transaction message is forbidden (transactions are not supported yet)";
-        return reply(request, response::NO_PERMISSION, remark);
-    }
     let creation = if send_header
         .topic
         .starts_with(topic_names::RETRY_GROUP_TOPIC_PREFIX)
@@ -171,6 +167,15 @@ async fn send(
         }
     }
     let batch = request.code == request::SEND_BATCH_MESSAGE || send_header.batch == Some(true);
+    let prepared =
+        sys_flag::transaction_type(send_header.sys_flag) == sys_flag::TRANSACTION_PREPARED;
+    if prepared && batch {
+        return reply(
+            request,
+            response::MESSAGE_ILLEGAL,
+            "batch message does not support transaction",
+        );
+    }
     let messages = if batch {
         if send_header
             .topic
@@ -191,7 +196,10 @@ async fn send(
             queue_id
         ))]
     };
-    let owner = context.shard.owner_of(&send_header.topic, queue_id);
+    // A delayed message goes to its level's queue, not the real one.
+    let owner = context
+        .shard
+        .owner_of(&messages[0].topic, messages[0].queue_id);
     match context
         .shard
         .call_data(owner, DataOp::Append { messages })
@@ -283,13 +291,54 @@ fn single_message(
     queue_id: u32,
 ) -> Result<MessageToStore, RemotingCommand> {
     let raw = send_header.properties.as_deref().unwrap_or("");
-    let properties = stored_properties(context, raw, false).to_wire_string();
+    let mut properties = stored_properties(context, raw, false);
+    let mut destination = (send_header.topic.clone(), queue_id);
+    let mut stored_sys_flag = send_header.sys_flag;
+    if sys_flag::transaction_type(send_header.sys_flag) == sys_flag::TRANSACTION_PREPARED {
+        // A half message: invisible in the half topic until END_TRANSACTION.
+        destination = crate::transaction::to_half(
+            &mut properties,
+            &send_header.topic,
+            queue_id,
+            &send_header.producer_group,
+        );
+        stored_sys_flag = crate::transaction::with_transaction_type(
+            send_header.sys_flag,
+            sys_flag::TRANSACTION_NOT_TYPE,
+        );
+    } else if !send_header
+        .topic
+        .starts_with(topic_names::DLQ_GROUP_TOPIC_PREFIX)
+    {
+        let config = &context.shard.config;
+        let levels = config.message_delay_levels_ms.len();
+        if let Some(scheduled) =
+            crate::schedule::transform_delay(&mut properties, &send_header.topic, queue_id, levels)
+        {
+            // A delay level wins over timer properties (Java `transformTimerMessage`).
+            crate::timer::clear_timer_properties(&mut properties);
+            destination = scheduled;
+        } else {
+            match crate::timer::transform_timer(
+                &mut properties,
+                &send_header.topic,
+                queue_id,
+                now_ms(),
+                config.timer_max_delay_sec,
+            ) {
+                Ok(Some(timed)) => destination = timed,
+                Ok(None) => {}
+                Err(remark) => return Err(reply(request, response::MESSAGE_ILLEGAL, remark)),
+            }
+        }
+    }
+    let properties = properties.to_wire_string();
     check_properties(request, &properties)?;
     Ok(MessageToStore {
-        topic: send_header.topic.clone(),
-        queue_id,
+        topic: destination.0,
+        queue_id: destination.1,
         flag: send_header.flag,
-        sys_flag: send_header.sys_flag,
+        sys_flag: stored_sys_flag,
         born_timestamp_ms: send_header.born_timestamp_ms,
         born_host: context.peer,
         reconsume_times: send_header.reconsume_times.unwrap_or(0),

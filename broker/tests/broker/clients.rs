@@ -123,7 +123,10 @@ fn lock_batch_grants_leases_per_client() {
 #[test]
 fn send_back_goes_to_retry_then_dead_letter() {
     let dir = crate::common::tempdir();
-    let broker = start(dir.path());
+    // Short delay levels: the retry copy waits on level 3 before reaching %RETRY%bg.
+    let mut config = broker::BrokerConfig::for_tests(dir.path());
+    config.message_delay_levels_ms = vec![100; 18];
+    let broker = crate::common::start_with(config);
     let mut client = Client::connect(broker.local_addr());
     let sent = client.send_message(
         "BackTopic",
@@ -145,7 +148,7 @@ fn send_back_goes_to_retry_then_dead_letter() {
         ],
     );
     assert_eq!(back.code, response::SUCCESS, "{back:?}");
-    let retried = client.pull("bg", "%RETRY%bg", 0, 0, 4, 0, Some("*"));
+    let retried = client.pull("bg", "%RETRY%bg", 0, 0, 6, 5_000, Some("*"));
     assert_eq!(retried.code, response::SUCCESS, "{retried:?}");
     let retry = &records(&retried.body)[0];
     assert_eq!(retry.body, b"payload");

@@ -2,10 +2,18 @@
 //! name server) per test, on port 0.
 
 mod admin;
+mod admin_group;
+mod admin_offset;
+mod admin_stats;
 mod clients;
 mod common;
+mod delay;
+mod filter;
 mod offsets;
 mod pull;
+mod query;
 mod restart;
 mod robustness;
 mod send;
+mod timer;
+mod transaction;

@@ -175,3 +175,52 @@ fn pull_commits_the_piggy_backed_offset() {
     assert_eq!(query.code, response::SUCCESS);
     assert_eq!(ext_i64(&query, "offset"), 1);
 }
+
+/// The 5.x `DefaultLitePullConsumer` pulls with LITE_PULL_MESSAGE (361), not PULL_MESSAGE; the
+/// header below is the one captured from rocketmq-client 5.3.3 (sysFlag 22 = suspend |
+/// subscription | lite-pull). It must be served exactly like PULL_MESSAGE.
+#[test]
+fn lite_pull_message_from_client_5_is_served_like_pull() {
+    let dir = crate::common::tempdir();
+    let broker = start(dir.path());
+    let mut client = Client::connect(broker.local_addr());
+    assert_eq!(
+        client.send_message("LitePullTopic", 1, b"lite", "").code,
+        response::SUCCESS
+    );
+    let ext = [
+        ("queueId", "1"),
+        ("commitOffset", "0"),
+        ("subscription", "*"),
+        ("suspendTimeoutMillis", "20000"),
+        ("bname", "broker-a"),
+        ("sysFlag", "22"),
+        ("expressionType", "TAG"),
+        ("topic", "LitePullTopic"),
+        ("consumerGroup", "lite_group"),
+        ("maxMsgNums", "10"),
+        ("queueOffset", "0"),
+        ("subVersion", "0"),
+        ("maxMsgBytes", "2147483647"),
+    ];
+    let found = client.call_code(request::LITE_PULL_MESSAGE, &ext);
+    assert_eq!(found.code, response::SUCCESS, "{found:?}");
+    assert_eq!(ext_i64(&found, "nextBeginOffset"), 1);
+    assert_eq!(records(&found.body)[0].body, b"lite");
+
+    // At the end of the queue it long-polls like PULL_MESSAGE and wakes on arrival.
+    let mut waiting = client.request(request::LITE_PULL_MESSAGE, &ext);
+    waiting.ext_mut().insert("queueOffset", "1");
+    let started = Instant::now();
+    let opaque = client.send(waiting);
+    let mut producer = Client::connect(broker.local_addr());
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        producer.send_message("LitePullTopic", 1, b"later", "").code,
+        response::SUCCESS
+    );
+    let woken = client.response(opaque);
+    assert_eq!(woken.code, response::SUCCESS, "{woken:?}");
+    assert_eq!(records(&woken.body)[0].body, b"later");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}

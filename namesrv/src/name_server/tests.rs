@@ -129,8 +129,10 @@ fn register_rejections() {
     assert_eq!(response.code, resp::SYSTEM_ERROR);
     assert!(response.remark.unwrap().contains("haServerAddr"));
 
-    let mut config = NamesrvConfig::default();
-    config.topics_per_registration_max = 2;
+    let config = NamesrvConfig {
+        topics_per_registration_max: 2,
+        ..NamesrvConfig::default()
+    };
     let mut limited = NameServer::new(config, KvConfig::in_memory());
     let response = handle(
         &mut limited,

@@ -1,5 +1,7 @@
 use super::*;
-use protocol::body::route::{TopicConfig, AUTO_CREATE_TOPIC_KEY_TOPIC};
+use protocol::body::route::{
+    topic_sys_flag, ClusterInfo, TopicConfig, TopicList, AUTO_CREATE_TOPIC_KEY_TOPIC,
+};
 
 const EXPIRY_MS: u64 = 120_000;
 
@@ -148,7 +150,7 @@ fn expiry_by_time_uses_default_or_header_timeout() {
         t2.broker_datas[0].broker_addrs,
         [(0, "a0".to_owned())].into()
     );
-    assert!(table.cluster_info().cluster_addr_table.get("c2").is_none());
+    assert!(!table.cluster_info().cluster_addr_table.contains_key("c2"));
 }
 
 #[test]

@@ -148,7 +148,14 @@ fn queues_from_name_server(workload: &Workload) -> Result<Vec<QueueRef>, TargetE
     };
     let mut queues = Vec::new();
     for (name, address) in route::masters(&body)? {
-        create_topic(workload, &address)?;
+        create_topic(workload, &address).map_err(|error| match error {
+            TargetError::Refused { request, code, remark } => TargetError::Refused {
+                request,
+                code,
+                remark: format!("{remark} (the name server has no route for it; choose another --topic or create it)"),
+            },
+            other => other,
+        })?;
         queues.extend(queues_on(workload, &name, &address));
     }
     Ok(queues)
