@@ -33,8 +33,13 @@ pub enum ShardMessage {
         op: ControlOp,
         reply: flume::Sender<ControlReply>,
     },
-    /// A control-plane change broadcast by shard 0.
-    Update(ControlUpdate),
+    /// A control-plane change broadcast by shard 0; `applied` is signalled once this shard
+    /// has applied it, so shard 0 answers the request that caused it only after every shard
+    /// sees the change (a heartbeat's subscription must be visible to the next pull).
+    Update {
+        update: ControlUpdate,
+        applied: flume::Sender<()>,
+    },
     /// A broker-initiated request (e.g. NOTIFY_CONSUMER_IDS_CHANGED) to write on one of this
     /// shard's connections.
     Push {

@@ -311,14 +311,30 @@ impl Shard {
         }
     }
 
-    /// Delivers an update to every other shard (waits for room: updates are never dropped).
+    /// Delivers an update to every other shard and waits until each has applied it (waits
+    /// for room: updates are never dropped).
     pub async fn broadcast(&self, update: &ControlUpdate) {
+        let (applied, acknowledgements) = flume::bounded(self.inboxes.len());
+        let mut expected = 0usize;
         for (target, inbox) in self.inboxes.iter().enumerate() {
             if target != usize::from(self.index) {
-                let _ = inbox.send_async(ShardMessage::Update(update.clone())).await;
+                let message = ShardMessage::Update {
+                    update: update.clone(),
+                    applied: applied.clone(),
+                };
+                if inbox.send_async(message).await.is_ok() {
+                    expected += 1;
+                }
             }
         }
+        drop(applied);
         self.apply_update(update.clone());
+        for _ in 0..expected {
+            // A shard that stopped drops its sender; the loop then ends early.
+            if acknowledgements.recv_async().await.is_err() {
+                break;
+            }
+        }
     }
 
     /// Sends a broker-initiated request to a connection on any shard.
@@ -366,7 +382,10 @@ impl Shard {
                     })
                     .detach();
                 }
-                ShardMessage::Update(update) => self.apply_update(update),
+                ShardMessage::Update { update, applied } => {
+                    self.apply_update(update);
+                    let _ = applied.send(());
+                }
                 ShardMessage::Push {
                     connection_id,
                     command,
