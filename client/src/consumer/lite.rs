@@ -103,6 +103,9 @@ struct LiteShared {
     offsets: OffsetStore,
     buffer_tx: mpsc::Sender<Batch>,
     subscribe_mode: bool,
+    /// One rebalance (or assign) at a time: two concurrent ones would both start a pull
+    /// task for the same new queue and deliver its messages twice.
+    rebalance_lock: tokio::sync::Mutex<()>,
 }
 
 /// A consumer the application polls.
@@ -182,6 +185,7 @@ impl LitePullConsumer {
             offsets,
             buffer_tx,
             subscribe_mode,
+            rebalance_lock: tokio::sync::Mutex::new(()),
         });
         let weak = Arc::downgrade(&shared);
         let (events, mut events_rx) = mpsc::unbounded_channel();
@@ -499,6 +503,7 @@ impl LiteShared {
     }
 
     async fn set_queues(self: &Arc<Self>, wanted: &[MessageQueue]) {
+        let _guard = self.rebalance_lock.lock().await;
         let removed: Vec<MessageQueue> = self
             .queues
             .lock()
@@ -542,8 +547,15 @@ impl LiteShared {
                 stopped: std::sync::atomic::AtomicBool::new(false),
                 interrupt: tokio::sync::Notify::new(),
             });
-            if let Ok(mut table) = self.queues.lock() {
+            let inserted = self.queues.lock().is_ok_and(|mut table| {
+                if table.contains_key(mq) {
+                    return false;
+                }
                 table.insert(mq.clone(), state.clone());
+                true
+            });
+            if !inserted {
+                continue;
             }
             tokio::spawn(pull_loop(self.clone(), mq.clone(), state));
         }
