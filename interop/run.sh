@@ -326,4 +326,112 @@ if selected mqadmin:updateTopic; then
   fi
 fi
 
+# mqadmin over seeded data: `interop.Main admin-seed` sends 25 keyed messages to $MT and consumes
+# the first 20 with group $MG (offsets committed), so lag is 5.
+MT="it_adm_$RUN_ID"
+MG="itg_adm_$RUN_ID"
+SEED_LOG=""
+if selected mqadmin:seed || selected mqadmin:topicStatus || selected mqadmin:consumerProgress \
+   || selected mqadmin:queryMsg || selected mqadmin:topicList || selected mqadmin:topicRoute \
+   || selected mqadmin:brokerStatus; then
+  tmo="$(tmo_for 90)"
+  if [[ -z "$tmo" ]]; then fail mqadmin:seed "not run: total time budget used up"; else
+    run_cmd mqadmin:seed "$tmo" "${JAVA5[@]}" interop.Main admin-seed -n "$NS" -t "$MT" -g "$MG"
+    if [[ $RC == 0 ]] && grep -aq "^SEED topic=$MT" "$LOG"; then pass mqadmin:seed; SEED_LOG="$LOG"
+    else fail mqadmin:seed "$(reason "$tmo")"; fi
+  fi
+fi
+# seeded FIELD [N]: field of the Nth (default 3rd) SEEDED line
+seeded() { grep -a '^SEEDED ' "$SEED_LOG" | sed -n "${2:-3}p" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# admin_check NAME CHECK MQADMIN-ARGS...: runs mqadmin, then CHECK (a shell function reading $LOG
+# that sets WHY and returns non-zero on a wrong answer). Needs the seed.
+admin_check() {
+  local name="$1" check="$2"; shift 2
+  selected "$name" || return 0
+  if [[ -z "$SEED_LOG" ]]; then fail "$name" "needs a successful mqadmin:seed"; return 0; fi
+  local tmo; tmo="$(tmo_for 60)"
+  if [[ -z "$tmo" ]]; then fail "$name" "not run: total time budget used up"; return 0; fi
+  run_cmd "$name" "$tmo" "${MQADMIN[@]}" "$@" -n "$NS"
+  WHY=""
+  if [[ $RC != 0 ]]; then fail "$name" "exit $RC: $(grep -av '^\s*$' "$LOG" | tail -n 1 | cut -c1-200)"
+  elif "$check"; then pass "$name"
+  else fail "$name" "$WHY"; fi
+}
+# sum of column $1 over the rows whose column $2 is broker-a
+col_sum() { awk -v c="$1" -v b="$2" '$b == "broker-a" { s += $c } END { print s + 0 }' "$LOG"; }
+
+chk_topic_list() { grep -axq "$MT" "$LOG" || { WHY="$MT not listed"; return 1; }; }
+admin_check mqadmin:topicList chk_topic_list topicList
+
+chk_topic_route() {
+  grep -aq '"brokerName":"broker-a"' "$LOG" && grep -aq "127.0.0.1:$BROKER_PORT" "$LOG" \
+    && grep -aq '"writeQueueNums":[1-9]' "$LOG" || { WHY="route lacks broker-a at 127.0.0.1:$BROKER_PORT: $(tr -d '\n\t' < "$LOG" | cut -c1-200)"; return 1; }
+}
+admin_check mqadmin:topicRoute chk_topic_route topicRoute -t "$MT"
+
+chk_topic_status() {
+  local max; max="$(col_sum 4 1)"
+  [[ "$max" == 25 ]] || { WHY="max offsets sum to $max, expected 25"; return 1; }
+  [[ "$(col_sum 3 1)" == 0 ]] || { WHY="min offsets are not all 0"; return 1; }
+}
+admin_check mqadmin:topicStatus chk_topic_status topicStatus -t "$MT"
+
+chk_progress() {
+  local broker consumer
+  broker="$(col_sum 4 2)"; consumer="$(col_sum 5 2)"
+  [[ "$broker" == 25 && "$consumer" == 20 ]] || { WHY="broker offsets sum $broker (want 25), consumer offsets sum $consumer (want 20)"; return 1; }
+  grep -aq '^Consume Diff Total: 5$' "$LOG" || { WHY="no 'Consume Diff Total: 5': $(grep -a 'Diff Total' "$LOG")"; return 1; }
+}
+admin_check mqadmin:consumerProgress chk_progress consumerProgress -g "$MG"
+
+chk_by_key() {
+  local id; id="$(seeded msgId)"
+  grep -aq "^$id " "$LOG" || { WHY="msgId $id of key $(seeded key) not in the answer: $(tail -n 2 "$LOG" | tr '\n' ' ')"; return 1; }
+}
+[[ -n "$SEED_LOG" ]] && admin_check mqadmin:queryMsgByKey chk_by_key queryMsgByKey -t "$MT" -k "$(seeded key)"
+
+chk_by_id() {
+  grep -aq "^Topic: *$MT\$" "$LOG" && grep -aq "^Keys: *\[$(seeded key)\]\$" "$LOG" \
+    && grep -aq "^Queue ID: *$(seeded queue)\$" "$LOG" && grep -aq "^Queue Offset: *$(seeded offset)\$" "$LOG" \
+    || { WHY="wrong message: $(grep -a '^\(Topic\|Keys\|Queue\)' "$LOG" | tr '\n' ' ')"; return 1; }
+}
+[[ -n "$SEED_LOG" ]] && admin_check mqadmin:queryMsgById-offset chk_by_id queryMsgById -t "$MT" -i "$(seeded offsetMsgId)"
+[[ -n "$SEED_LOG" ]] && admin_check mqadmin:queryMsgById-unique chk_by_id queryMsgById -t "$MT" -i "$(seeded msgId)"
+
+chk_broker_status() {
+  local put; put="$(sed -n 's/^msgPutTotalTodayNow *: *\([0-9]*\).*/\1/p' "$LOG")"
+  [[ -n "$put" && "$put" -ge 25 ]] || { WHY="msgPutTotalTodayNow is '$put', expected >= 25"; return 1; }
+  grep -aq '^brokerVersionDesc *: *V' "$LOG" || { WHY="no brokerVersionDesc"; return 1; }
+  grep -aq '^commitLogMaxOffset *: *[1-9]' "$LOG" || { WHY="no commitLogMaxOffset"; return 1; }
+}
+admin_check mqadmin:brokerStatus chk_broker_status brokerStatus -b "127.0.0.1:$BROKER_PORT"
+
+if selected mqadmin:updateSubGroup; then
+  tmo="$(tmo_for 60)"
+  if [[ -z "$tmo" ]]; then fail mqadmin:updateSubGroup "not run: total time budget used up"; else
+    run_cmd mqadmin:updateSubGroup "$tmo" "${MQADMIN[@]}" updateSubGroup -n "$NS" -c DefaultCluster -g "${MG}_sub" -r 3
+    if [[ $RC == 0 ]] && grep -aq "create subscription group to 127.0.0.1:$BROKER_PORT success" "$LOG"; then
+      pass mqadmin:updateSubGroup
+    else fail mqadmin:updateSubGroup "exit $RC: $(grep -av '^\s*$' "$LOG" | tail -n 1 | cut -c1-200)"; fi
+  fi
+fi
+
+if selected mqadmin:deleteTopic; then
+  tmo="$(tmo_for 60)"
+  DT="it_adm_del_$RUN_ID"
+  if [[ -z "$tmo" ]]; then fail mqadmin:deleteTopic "not run: total time budget used up"; else
+    run_cmd mqadmin:deleteTopic "$tmo" "${MQADMIN[@]}" updateTopic -n "$NS" -c DefaultCluster -t "$DT" -r 2 -w 2
+    if [[ $RC != 0 ]]; then fail mqadmin:deleteTopic "updateTopic $DT failed (exit $RC)"
+    else
+      run_cmd mqadmin:deleteTopic "$tmo" "${MQADMIN[@]}" deleteTopic -n "$NS" -c DefaultCluster -t "$DT"
+      if [[ $RC != 0 ]] || ! grep -aq "delete topic \[$DT\] from cluster \[DefaultCluster\] success" "$LOG"; then
+        fail mqadmin:deleteTopic "exit $RC: $(grep -av '^\s*$' "$LOG" | tail -n 1 | cut -c1-200)"
+      elif python3 "$HERE/python/route_probe.py" -n "$NS" -t "$DT" --timeout 3 > "$LOG.route" 2>&1; then
+        fail mqadmin:deleteTopic "the name server still routes $DT after deleteTopic"
+      else pass mqadmin:deleteTopic; fi
+    fi
+  fi
+fi
+
 finish

@@ -58,6 +58,9 @@ fn read_json<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
+/// Queues of `BenchmarkTest` (the Java broker's number).
+pub const BENCHMARK_TOPIC_QUEUES: i32 = 1024;
+
 /// The topic table: every topic this broker serves. Owned by shard 0; every shard holds a
 /// read-only copy updated through the mesh, each entry tagged with the revision that made it.
 #[derive(Debug, Clone, Default)]
@@ -98,6 +101,13 @@ impl TopicTable {
         table.put(TopicConfig::new(
             topic_names::OFFSET_MOVED_EVENT,
             1,
+            read_write,
+        ));
+        // The benchmark tools' topic, as the Java broker makes it: 1024 queues, so the
+        // stock `Producer`/`Consumer` and loadgen's default run need no admin step.
+        table.put(TopicConfig::new(
+            topic_names::BENCHMARK_TOPIC,
+            BENCHMARK_TOPIC_QUEUES,
             read_write,
         ));
         let levels = i32::try_from(config.message_delay_levels_ms.len()).unwrap_or(18);
@@ -483,6 +493,8 @@ mod tests {
     fn system_topics_include_the_auto_create_template() {
         let table = TopicTable::with_system_topics(&BrokerConfig::default());
         let template = table.get("TBW102").expect("TBW102");
+        let benchmark = table.get("BenchmarkTest").expect("BenchmarkTest");
+        assert_eq!(benchmark.write_queue_nums, 1024);
         assert_eq!(template.perm, 7);
         assert_eq!(template.write_queue_nums, 8);
         assert!(table.get("DefaultCluster_REPLY_TOPIC").is_some());

@@ -177,7 +177,7 @@ fn tune_against_the_in_process_broker() {
     let out = tempfile::tempdir().expect("tempdir");
     let workload = Workload {
         namesrv,
-        // BenchmarkTest is a system topic the broker will not create on request.
+        // A topic of its own with few queues keeps the run short.
         topic: "LoadgenEndToEnd".to_owned(),
         queues: 4,
         message_bytes: 1024,

@@ -68,6 +68,8 @@ pub mod request {
     pub const ADD_WRITE_PERM_OF_BROKER: i32 = 327;
     /// `DefaultLitePullConsumer` pulls (client 5.x); same header and semantics as PULL_MESSAGE.
     pub const LITE_PULL_MESSAGE: i32 = 361;
+    /// One topic's config (mqadmin `topicStatus` and `consumerProgress` ask it first).
+    pub const GET_TOPIC_CONFIG: i32 = 351;
     pub const QUERY_ASSIGNMENT: i32 = 400;
     pub const BROKER_HEARTBEAT: i32 = 904;
 }

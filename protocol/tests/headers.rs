@@ -53,6 +53,7 @@ macro_rules! for_every_header {
         $check::<CheckTransactionStateRequestHeader>("CheckTransactionStateRequestHeader");
         $check::<CreateTopicRequestHeader>("CreateTopicRequestHeader");
         $check::<DeleteTopicRequestHeader>("DeleteTopicRequestHeader");
+        $check::<GetTopicConfigRequestHeader>("GetTopicConfigRequestHeader");
         $check::<GetBrokerConfigResponseHeader>("GetBrokerConfigResponseHeader");
         $check::<GetAllTopicConfigResponseHeader>("GetAllTopicConfigResponseHeader");
         $check::<GetTopicStatsInfoRequestHeader>("GetTopicStatsInfoRequestHeader");

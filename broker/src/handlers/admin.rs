@@ -1,5 +1,6 @@
 //! Administration: UPDATE_AND_CREATE_TOPIC (17), GET_ALL_TOPIC_CONFIG (21),
-//! GET_BROKER_RUNTIME_INFO (28), VIEW_MESSAGE_BY_ID (33), DELETE_TOPIC_IN_BROKER (215).
+//! GET_BROKER_RUNTIME_INFO (28), VIEW_MESSAGE_BY_ID (33), DELETE_TOPIC_IN_BROKER (215),
+//! GET_TOPIC_CONFIG (351).
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -11,6 +12,7 @@ use protocol::header::admin::GetAllTopicConfigResponseHeader;
 use protocol::header::query::ViewMessageByIdRequestHeader;
 use protocol::header::topic::{
     self as topic_names, CreateTopicRequestHeader, DeleteTopicRequestHeader,
+    GetTopicConfigRequestHeader,
 };
 use protocol::header::CommandHeader;
 use protocol::RemotingCommand;
@@ -106,6 +108,22 @@ pub async fn all_topics(context: &RequestContext, request: &RemotingCommand) -> 
             Err(error) => reply(request, response::SYSTEM_ERROR, error.to_string()),
         },
         other => control_failure(request, other),
+    }
+}
+
+/// Code 351: one topic's config, from this shard's copy of the topic table.
+pub fn topic_config(context: &RequestContext, request: &RemotingCommand) -> RemotingCommand {
+    let query: GetTopicConfigRequestHeader = try_response!(header(request));
+    let Some(topic) = context.shard.topic(&query.topic) else {
+        return reply(
+            request,
+            response::TOPIC_NOT_EXIST,
+            format!("No topic in this broker. topic: {}", query.topic),
+        );
+    };
+    match topic.to_bytes() {
+        Ok(body) => success(request).with_body(body),
+        Err(error) => reply(request, response::SYSTEM_ERROR, error.to_string()),
     }
 }
 

@@ -11,7 +11,7 @@
 //! | 34, 35, 38, 41, 42 | [`client`] |
 //! | 36 | [`retry`] |
 //! | 37 | [`transaction`] |
-//! | 17, 21, 28, 33, 215 | [`admin`] |
+//! | 17, 21, 28, 33, 215, 351 | [`admin`] |
 //! | 202, 208 | [`admin_stats`] |
 //! | 26 | [`admin_config`] |
 //! | 43, 222 | [`admin_offset`] |
@@ -80,6 +80,7 @@ pub async fn dispatch(
         request::UPDATE_AND_CREATE_TOPIC => admin::create_topic(context, &command).await,
         request::DELETE_TOPIC_IN_BROKER => admin::delete_topic(context, &command).await,
         request::GET_ALL_TOPIC_CONFIG => admin::all_topics(context, &command).await,
+        request::GET_TOPIC_CONFIG => admin::topic_config(context, &command),
         request::GET_BROKER_RUNTIME_INFO => admin::runtime(context, &command).await,
         request::VIEW_MESSAGE_BY_ID => admin::view_message(context, &command).await,
         request::QUERY_MESSAGE => query::query_message(context, &command).await,

@@ -44,6 +44,20 @@ fn topic_admin_create_list_delete() {
     let all = client.call_code(request::GET_ALL_TOPIC_CONFIG, &[]);
     let table: serde_json::Value = serde_json::from_slice(&all.body).expect("json");
     assert_eq!(table["topicConfigTable"]["AdminTopic"]["readQueueNums"], 6);
+    let one = client.call_code(request::GET_TOPIC_CONFIG, &[("topic", "AdminTopic")]);
+    assert_eq!(one.code, response::SUCCESS, "{one:?}");
+    let config: serde_json::Value = serde_json::from_slice(&one.body).expect("json");
+    assert_eq!(config["topicName"], "AdminTopic");
+    assert_eq!(config["writeQueueNums"], 6);
+    assert_eq!(config["perm"], 6);
+    let benchmark = client.call_code(request::GET_TOPIC_CONFIG, &[("topic", "BenchmarkTest")]);
+    let config: serde_json::Value = serde_json::from_slice(&benchmark.body).expect("json");
+    assert_eq!(
+        config["readQueueNums"], 1024,
+        "the benchmark tools' topic exists"
+    );
+    let absent = client.call_code(request::GET_TOPIC_CONFIG, &[("topic", "NoSuchTopic")]);
+    assert_eq!(absent.code, response::TOPIC_NOT_EXIST);
     assert_eq!(
         client.send_message("AdminTopic", 5, b"x", "").code,
         response::SUCCESS

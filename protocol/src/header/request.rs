@@ -23,7 +23,9 @@ use super::offset::{
 use super::pull::PullMessageRequestHeader;
 use super::query::{QueryMessageRequestHeader, ViewMessageByIdRequestHeader};
 use super::send::{SendMessageRequestHeader, SendMessageRequestHeaderV2};
-use super::topic::{CreateTopicRequestHeader, DeleteTopicRequestHeader};
+use super::topic::{
+    CreateTopicRequestHeader, DeleteTopicRequestHeader, GetTopicConfigRequestHeader,
+};
 use super::transaction::{CheckTransactionStateRequestHeader, EndTransactionRequestHeader};
 use super::CommandHeader;
 
@@ -99,6 +101,7 @@ pub enum RequestHeader {
     ResetOffset(ResetOffsetRequestHeader),
     /// 215.
     DeleteTopic(DeleteTopicRequestHeader),
+    GetTopicConfig(GetTopicConfigRequestHeader),
     /// 300.
     QueryTopicConsumeByWho(QueryTopicConsumeByWhoRequestHeader),
     /// 307 (broker→client).
@@ -177,6 +180,7 @@ impl RequestHeader {
                 Self::ResetOffset(CommandHeader::decode(fields)?)
             }
             request::DELETE_TOPIC_IN_BROKER => Self::DeleteTopic(CommandHeader::decode(fields)?),
+            request::GET_TOPIC_CONFIG => Self::GetTopicConfig(CommandHeader::decode(fields)?),
             request::QUERY_TOPIC_CONSUME_BY_WHO => {
                 Self::QueryTopicConsumeByWho(CommandHeader::decode(fields)?)
             }
@@ -220,6 +224,7 @@ impl RequestHeader {
             Self::GetConsumeStats(header) => header.encode(fields),
             Self::ResetOffset(header) => header.encode(fields),
             Self::DeleteTopic(header) => header.encode(fields),
+            Self::GetTopicConfig(header) => header.encode(fields),
             Self::QueryTopicConsumeByWho(header) => header.encode(fields),
             Self::GetConsumerRunningInfo(header) => header.encode(fields),
             Self::ConsumeMessageDirectly(header) => header.encode(fields),

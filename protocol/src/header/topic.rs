@@ -62,6 +62,16 @@ command_header! {
     }
 }
 
+command_header! {
+    /// `GET_TOPIC_CONFIG` (351) request header (`GetTopicConfigRequestHeader.java`).
+    pub struct GetTopicConfigRequestHeader {
+        /// `topic`.
+        required topic: String = "topic",
+        /// `lo`: also return the logic-queue mapping (static topics; none here).
+        optional logic: bool = "lo",
+    }
+}
+
 /// Delay-level messages wait here (`RMQ_SYS_SCHEDULE_TOPIC`).
 pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
 /// Transaction half messages.

@@ -182,6 +182,11 @@ pub struct TopicConfigSerializeWrapper {
     pub topic_config_table: BTreeMap<String, TopicConfig>,
 }
 
+/// The `GET_TOPIC_CONFIG` (351) answer (`TopicConfigAndQueueMapping` without a mapping).
+impl JsonBody for TopicConfig {
+    const WHAT: &'static str = "TopicConfig";
+}
+
 impl JsonBody for TopicConfigSerializeWrapper {
     const WHAT: &'static str = "TopicConfigSerializeWrapper";
 }

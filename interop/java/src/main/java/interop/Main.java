@@ -41,7 +41,7 @@ import org.apache.rocketmq.common.message.MessageQueue;
  * </pre>
  *
  * TEST is one of: send-sync, send-async, send-oneway, send-batch, push-concurrent, push-orderly,
- * lite-pull, tag-filter, group-restart. Each test produces to its own topic (auto-created by the
+ * lite-pull, tag-filter, group-restart, admin-seed. Each test produces to its own topic (auto-created by the
  * broker from TBW102), consumes with its own group(s), exits 0 and prints "PASS ..." on success,
  * or prints "FAIL: reason" and exits 1. Every test is bounded by -timeout (default 60 s).
  */
@@ -147,6 +147,7 @@ public final class Main {
                 case "lite-pull": detail = litePull(c == null ? 500 : c); break;
                 case "tag-filter": detail = tagFilter(c == null ? 200 : c); break;
                 case "group-restart": detail = groupRestart(c == null ? 300 : c); break;
+                case "admin-seed": detail = adminSeed(c == null ? 20 : c); break;
                 default:
                     System.out.println("FAIL: unknown test " + test);
                     System.exit(2);
@@ -706,5 +707,47 @@ public final class Main {
 
     static Map<String, Integer> sorted(Map<String, Integer> m) {
         return new TreeMap<>(m);
+    }
+
+    /**
+     * Data for the mqadmin checks: sends `n` keyed messages to -t, consumes them all with group
+     * -g (offsets committed on shutdown), then sends LAG more that nobody consumes. Prints one
+     * `SEEDED key=K msgId=M offsetMsgId=O queue=Q offset=N` line per message.
+     */
+    static String adminSeed(int n) throws Exception {
+        final int lag = 5;
+        DefaultMQProducer p = producer();
+        try {
+            for (int i = 0; i < n + lag; i++) {
+                String key = "ak_" + runId + "_" + i;
+                Message m = new Message(topic, "TagA", key, body(i).getBytes(StandardCharsets.UTF_8));
+                SendResult r = p.send(m);
+                check(r.getSendStatus() == SendStatus.SEND_OK, "send " + i + ": status " + r.getSendStatus());
+                System.out.printf("SEEDED key=%s msgId=%s offsetMsgId=%s queue=%d offset=%d%n", key, r.getMsgId(),
+                    r.getOffsetMsgId(), r.getMessageQueue().getQueueId(), r.getQueueOffset());
+                if (i == n - 1) {
+                    Set<String> expected = bodies(n);
+                    Collector col = new Collector(expected);
+                    DefaultMQPushConsumer c = pushConsumer(group, topic, "*");
+                    c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+                        for (MessageExt mx : msgs) {
+                            col.add(str(mx.getBody()));
+                        }
+                        return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+                    });
+                    c.start();
+                    try {
+                        col.await(500);
+                    } finally {
+                        c.shutdown();
+                    }
+                    col.verify("seed consume", n);
+                }
+            }
+        } finally {
+            p.shutdown();
+        }
+        System.out.printf("SEED topic=%s group=%s consumed=%d lag=%d%n", topic, group, n, lag);
+        return "seeded " + (n + lag) + " messages, " + n + " consumed";
     }
 }
