@@ -222,6 +222,25 @@ pub struct ConfigError {
     pub reason: String,
 }
 
+/// Keys UPDATE_BROKER_CONFIG (25) may change on a running broker: each is read where it is
+/// used, per request. Every other key applies at startup only.
+pub const RUNTIME_KEYS: &[&str] = &[
+    "autoCreateTopicEnable",
+    "autoCreateSubscriptionGroup",
+    "maxMessageSize",
+    "enablePropertyFilter",
+    "maxTransferCountOnMessageInMemory",
+    "maxTransferBytesOnMessageInMemory",
+    "longPollingSuspendMaxMs",
+    "channelExpiredTimeout",
+    "lockMaxLiveTime",
+    "transactionTimeOut",
+    "transactionCheckMax",
+    "traceOn",
+    "timerMaxDelaySec",
+    "regionId",
+];
+
 fn invalid(key: &str, value: impl ToString, reason: impl Into<String>) -> ConfigError {
     ConfigError {
         key: key.to_owned(),
@@ -376,6 +395,38 @@ impl BrokerConfig {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// This configuration with runtime `updates` applied (UPDATE_BROKER_CONFIG). The store
+    /// sized its buffers for the startup `maxMessageSize`, so `message_size_ceiling` caps it.
+    ///
+    /// # Errors
+    /// A key outside [`RUNTIME_KEYS`] or an invalid value, naming the key.
+    pub fn updated(
+        &self,
+        updates: &[(String, String)],
+        message_size_ceiling: u32,
+    ) -> Result<BrokerConfig, ConfigError> {
+        let mut next = self.clone();
+        for (key, value) in updates {
+            if !RUNTIME_KEYS.contains(&key.as_str()) {
+                return Err(invalid(
+                    key,
+                    value,
+                    "applies at startup only: set it in broker.conf and restart",
+                ));
+            }
+            next.apply(key, value)?;
+        }
+        next.validate()?;
+        if next.max_message_size_bytes > message_size_ceiling {
+            return Err(invalid(
+                "maxMessageSize",
+                next.max_message_size_bytes,
+                format!("above the startup value {message_size_ceiling}: raise it in broker.conf and restart"),
+            ));
+        }
+        Ok(next)
     }
 
     /// Checks every range and relationship; clamps `registerNameServerPeriod` as Java does.

@@ -72,7 +72,7 @@ pub async fn serve(shard: Rc<Shard>, mut stream: TcpStream) {
     let (out, outbound) = local_channel::new_unbounded();
     let out = Rc::new(out);
     let Some(id) = shard.add_connection(out.clone()) else {
-        tracing::warn!(target: LOG, shard = shard.index, %peer, limit = shard.config.connections_per_shard_max(), "connection refused: shard at its connection limit");
+        tracing::warn!(target: LOG, shard = shard.index, %peer, limit = shard.config().connections_per_shard_max(), "connection refused: shard at its connection limit");
         return;
     };
     let connection_ref = ConnectionRef {
@@ -169,7 +169,7 @@ impl Connection {
 
     /// Dispatches every complete frame in the input buffer.
     fn take_frames(&mut self) -> Result<(), String> {
-        let frame_bytes_max = self.context.shard.config.frame_bytes_max;
+        let frame_bytes_max = self.context.shard.config().frame_bytes_max;
         loop {
             match frame::check(&self.input, frame_bytes_max).map_err(|error| error.to_string())? {
                 FrameCheck::Complete { frame_bytes } => {
@@ -192,7 +192,7 @@ impl Connection {
     }
 
     fn dispatch(&mut self, command: RemotingCommand) {
-        let limit = self.context.shard.config.in_flight_per_connection_max;
+        let limit = self.context.shard.config().in_flight_per_connection_max;
         if self.in_flight.get() >= limit {
             if !command.is_oneway() {
                 let remark = format!(

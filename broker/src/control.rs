@@ -75,6 +75,8 @@ struct QueueLock {
 /// The synchronous control-plane state (see the module docs).
 pub struct ControlPlane {
     config: Rc<BrokerConfig>,
+    /// `maxMessageSize` at startup: the store sized its buffers for it.
+    message_size_ceiling: u32,
     topics: TopicTable,
     groups: SubscriptionGroups,
     consumers: BTreeMap<String, ConsumerGroup>,
@@ -91,6 +93,7 @@ impl ControlPlane {
     #[must_use]
     pub fn new(config: Rc<BrokerConfig>, topics: TopicTable, groups: SubscriptionGroups) -> Self {
         ControlPlane {
+            message_size_ceiling: config.max_message_size_bytes,
             config,
             topics,
             groups,
@@ -590,6 +593,19 @@ impl ControlShell {
                 ControlReply::Connection(plane.producer_connection(&group))
             }
             ControlOp::Admin(op) => ControlReply::Admin(admin_ops::run(&mut plane, op, effects)),
+            ControlOp::UpdateConfig(updates) => {
+                match plane.config.updated(&updates, plane.message_size_ceiling) {
+                    Ok(next) => {
+                        tracing::info!(target: "broker::control", ?updates, "broker config updated");
+                        plane.config = Rc::new(next.clone());
+                        effects
+                            .updates
+                            .push(ControlUpdate::Config(std::sync::Arc::new(next)));
+                        ControlReply::Done
+                    }
+                    Err(error) => ControlReply::Failed(error.to_string()),
+                }
+            }
         }
     }
 

@@ -5,12 +5,15 @@
 //! Control-plane requests go to shard 0 the same way; shard 0 broadcasts the resulting
 //! [`ControlUpdate`]s so every shard's read-only copy catches up.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use protocol::body::heartbeat::HeartbeatData;
 use protocol::body::message_queue::MessageQueue;
 use protocol::body::route::TopicConfig;
 use protocol::RemotingCommand;
 
+use crate::config::BrokerConfig;
 use crate::filter::TagFilter;
 use crate::store::{AppendError, AppendResult, Boundary, MessageToStore, ReadStatus};
 
@@ -246,6 +249,8 @@ pub enum ControlOp {
     ProducerConnection(String),
     /// Admin-surface operations (`control::admin_ops`).
     Admin(crate::control::admin_ops::AdminOp),
+    /// UPDATE_BROKER_CONFIG: `key=value` pairs; answered `Done` or `Failed(reason)`.
+    UpdateConfig(Vec<(String, String)>),
 }
 
 /// Answers to [`ControlOp`]s.
@@ -292,4 +297,6 @@ pub enum ControlUpdate {
         group: String,
         topics: Vec<(String, TagFilter)>,
     },
+    /// The configuration after UPDATE_BROKER_CONFIG (25).
+    Config(Arc<BrokerConfig>),
 }

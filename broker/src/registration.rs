@@ -120,7 +120,7 @@ fn register_request(
     shard: &Shard,
     topics: TopicConfigAndMappingSerializeWrapper,
 ) -> Result<RemotingCommand, String> {
-    let config = &shard.config;
+    let config = &shard.config();
     let body = RegisterBrokerBody {
         filter_server_list: Vec::new(),
         topic_config_serialize_wrapper: topics,
@@ -198,7 +198,7 @@ pub async fn run(
     namesrv_addrs: Vec<SocketAddr>,
     trigger: LocalReceiver<()>,
 ) {
-    let period = shard.config.register_period();
+    let period = shard.config().register_period();
     let mut channels: Vec<Option<TcpStream>> = namesrv_addrs.iter().map(|_| None).collect();
     let mut opaque = 0i32;
     loop {
@@ -218,7 +218,7 @@ pub async fn run(
 
 /// UNREGISTER_BROKER to every name server (best effort, on shutdown).
 pub async fn unregister_all(shard: &Shard, namesrv_addrs: &[SocketAddr]) {
-    let config = &shard.config;
+    let config = &shard.config();
     let mut command = RemotingCommand::request(request::UNREGISTER_BROKER, 0, SerializeType::Json);
     UnregisterBrokerRequestHeader {
         broker_name: config.broker_name.clone(),

@@ -99,9 +99,9 @@ impl Schedule {
     /// # Errors
     /// An unreadable or malformed `delayOffset.json`.
     pub fn start(shard: &Rc<Shard>) -> Result<Schedule, String> {
-        let path = shard.config.config_dir().join(DELAY_OFFSET_FILE);
+        let path = shard.config().config_dir().join(DELAY_OFFSET_FILE);
         let stored = load(&path)?;
-        let levels = shard.config.message_delay_levels_ms.len();
+        let levels = shard.config().message_delay_levels_ms.len();
         let mut progress = BTreeMap::new();
         for level in 1..=u32::try_from(levels).unwrap_or(0) {
             if shard.owner_of(topic_names::SCHEDULE_TOPIC, level - 1) == shard.index {
@@ -208,7 +208,7 @@ async fn deliver_level(
     dirty: &Cell<bool>,
 ) {
     let queue_id = level - 1;
-    let delay_ms = shard.config.message_delay_levels_ms[queue_id as usize];
+    let delay_ms = shard.config().message_delay_levels_ms[queue_id as usize];
     let mut offset = progress.borrow().get(&level).copied().unwrap_or(0);
     loop {
         let read = shard

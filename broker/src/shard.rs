@@ -135,7 +135,8 @@ struct Counters {
 pub struct Shard {
     pub index: u16,
     pub shards: u16,
-    pub config: Rc<BrokerConfig>,
+    /// The running configuration; replaced as a whole by UPDATE_BROKER_CONFIG (25).
+    config: RefCell<Rc<BrokerConfig>>,
     pub store: Rc<Store>,
     /// The address announced to clients and name servers (brokerIP1:port).
     pub broker_addr: SocketAddr,
@@ -178,7 +179,7 @@ impl Shard {
         Rc::new(Shard {
             index: parts.index,
             shards,
-            config: parts.config,
+            config: RefCell::new(parts.config),
             store: parts.store,
             broker_addr: parts.broker_addr,
             inboxes: parts.inboxes,
@@ -192,6 +193,12 @@ impl Shard {
             control: RefCell::new(None),
             boot_timestamp_ms: crate::store::now_ms(),
         })
+    }
+
+    /// The running configuration (a snapshot: a runtime update replaces it, never mutates it).
+    #[must_use]
+    pub fn config(&self) -> Rc<BrokerConfig> {
+        self.config.borrow().clone()
     }
 
     pub fn install_control(&self, control: Rc<ControlShell>) {
@@ -303,7 +310,7 @@ impl Shard {
             Ok(()) => Ok(()),
             Err(flume::TrySendError::Full(_)) => Err(format!(
                 "[REJECTREQUEST]system busy, shard {target} inbox is full ({} requests queued)",
-                self.config.shard_inbox_depth_max
+                self.config().shard_inbox_depth_max
             )),
             Err(flume::TrySendError::Disconnected(_)) => {
                 Err(format!("[REJECTREQUEST]shard {target} is stopping"))
@@ -412,6 +419,9 @@ impl Shard {
                 self.store.delete_topic(&topic);
                 self.offsets.borrow_mut().remove_topic(&topic);
             }
+            ControlUpdate::Config(config) => {
+                *self.config.borrow_mut() = Rc::new((*config).clone());
+            }
             ControlUpdate::Subscriptions { group, topics } => {
                 let mut subscriptions = self.subscriptions.borrow_mut();
                 if topics.is_empty() {
@@ -429,7 +439,7 @@ impl Shard {
     /// Registers a connection's writer; `None` when this shard is at its connection limit.
     pub fn add_connection(&self, sender: Rc<LocalSender<Outbound>>) -> Option<u64> {
         let mut connections = self.connections.borrow_mut();
-        if connections.len() >= self.config.connections_per_shard_max() as usize {
+        if connections.len() >= self.config().connections_per_shard_max() as usize {
             return None;
         }
         let id = self.next_connection_id.get();
@@ -596,7 +606,7 @@ impl Shard {
         if !waiting || query.suspend_ms == 0 {
             return DataReply::Pulled(outcome);
         }
-        if self.long_poll.suspended.get() >= self.config.pull_suspended_max {
+        if self.long_poll.suspended.get() >= self.config().pull_suspended_max {
             return DataReply::Busy(format!(
                 "[PULL_SUSPEND_FULL]system busy, {} pulls already suspended on shard {}",
                 self.long_poll.suspended.get(),

@@ -212,7 +212,7 @@ fn start_control(
     namesrv_addrs: Vec<SocketAddr>,
 ) -> (Rc<ControlShell>, Vec<glommio::Task<()>>) {
     let (register, trigger) = local_channel::new_bounded(1);
-    let plane = ControlPlane::new(shard.config.clone(), topics, groups);
+    let plane = ControlPlane::new(shard.config(), topics, groups);
     let control = ControlShell::new(plane, shard, register);
     shard.install_control(control.clone());
     let mut tasks = vec![glommio::spawn_local(registration::run(
@@ -224,7 +224,7 @@ fn start_control(
     let (persist_shard, persist_control) = (shard.clone(), control.clone());
     tasks.push(glommio::spawn_local(async move {
         let interval =
-            Duration::from_millis(persist_shard.config.flush_consumer_offset_interval_ms);
+            Duration::from_millis(persist_shard.config().flush_consumer_offset_interval_ms);
         let mut since_offsets = Duration::ZERO;
         loop {
             glommio::timer::sleep(PERSIST_TICK).await;
@@ -248,7 +248,7 @@ fn start_control(
 
 /// Writes changed topics and groups, and (when due) the consumer offsets.
 async fn persist(shard: &Rc<Shard>, control: &ControlShell, offsets_due: bool, force: bool) {
-    let dir = shard.config.config_dir();
+    let dir = shard.config().config_dir();
     let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
     if control.topics_dirty.replace(false) || force {
         match control.plane.borrow().topics().to_wrapper().to_bytes() {

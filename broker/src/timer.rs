@@ -198,7 +198,7 @@ impl TimerService {
         if shard.owner_of(TIMER_TOPIC, 0) != shard.index {
             return Ok(None);
         }
-        let path = shard.config.config_dir().join(TIMER_PROGRESS_FILE);
+        let path = shard.config().config_dir().join(TIMER_PROGRESS_FILE);
         let wheel = match crate::persist::read_optional(&path)
             .map_err(|error| format!("cannot read {}: {error}", path.display()))?
         {

@@ -176,7 +176,7 @@ impl TransactionService {
 }
 
 async fn run(shard: &Rc<Shard>, book: &RefCell<Book>) {
-    let interval = Duration::from_millis(shard.config.transaction_check_interval_ms);
+    let interval = Duration::from_millis(shard.config().transaction_check_interval_ms);
     let mut since_check = Duration::ZERO;
     loop {
         scan_halves(shard, book).await;
@@ -295,7 +295,7 @@ async fn scan_ops(shard: &Rc<Shard>, book: &RefCell<Book>) {
 
 /// One check round over the pending halves.
 async fn check(shard: &Rc<Shard>, book: &RefCell<Book>) {
-    let config = &shard.config;
+    let config = &shard.config();
     let timeout_ms = i64::try_from(config.transaction_timeout_ms).unwrap_or(i64::MAX);
     let now = now_ms();
     let due: Vec<(u64, u64, u32)> = book

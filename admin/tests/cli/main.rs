@@ -256,7 +256,6 @@ async fn cluster_and_broker_views() {
 }
 
 #[tokio::test]
-#[ignore = "needs broker feature: UPDATE_BROKER_CONFIG (25)"]
 async fn broker_status_and_config() {
     let cluster = cluster::start().await;
     let n = cluster.namesrv.as_str();
@@ -272,13 +271,13 @@ async fn broker_status_and_config() {
             "-k",
             "maxMessageSize",
             "-v",
-            "4194305",
+            "65537",
         ],
     )
     .await;
     let config = ok(n, &["getBrokerConfig", "-c", "DefaultCluster"]).await;
     let (_, values) = config.json.as_object().unwrap().iter().next().unwrap();
-    assert_eq!(values["maxMessageSize"], "4194305");
+    assert_eq!(values["maxMessageSize"], "65537");
 }
 
 #[tokio::test]

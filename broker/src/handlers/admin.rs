@@ -240,7 +240,7 @@ pub async fn runtime_info(shard: &Rc<Shard>, control: &ControlShell) -> ControlR
     put_entry("topicCount", topics.to_string());
     put_entry("producerGroupCount", producer_groups.to_string());
     put_entry("consumerGroupCount", consumer_groups.to_string());
-    put_entry("brokerName", shard.config.broker_name.clone());
+    put_entry("brokerName", shard.config().broker_name.clone());
     put_entry("brokerAddr", shard.broker_addr.to_string());
     ControlReply::RuntimeInfo(table)
 }

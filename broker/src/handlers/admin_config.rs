@@ -1,8 +1,9 @@
 //! GET_BROKER_CONFIG (26): the running configuration as Java `.properties` text, keys as in
 //! `broker.conf` (the same keys [`crate::config::BrokerConfig::apply_properties`] reads),
-//! with `version` = a `DataVersion` JSON in the header. UPDATE_BROKER_CONFIG (25) is not
-//! served yet: every shard reads its configuration through an immutable `Rc<BrokerConfig>`,
-//! so a runtime update needs a per-shard config cell and a broadcast first.
+//! with `version` = a `DataVersion` JSON in the header. UPDATE_BROKER_CONFIG (25): the body
+//! is `.properties` text; shard 0 checks every pair (only [`crate::config::RUNTIME_KEYS`],
+//! valid values) and broadcasts the new configuration, which each shard swaps in whole.
+//! Updates live until restart; broker.conf stays the source of truth.
 
 use std::fmt::Write as _;
 
@@ -12,8 +13,9 @@ use protocol::header::admin::GetBrokerConfigResponseHeader;
 use protocol::header::CommandHeader;
 use protocol::RemotingCommand;
 
-use super::{reply, success, RequestContext};
-use crate::config::{BrokerConfig, BrokerRole, FlushDiskType};
+use super::{control_failure, reply, success, RequestContext};
+use crate::config::{parse_properties, BrokerConfig, BrokerRole, FlushDiskType};
+use crate::mesh::{ControlOp, ControlReply};
 
 /// The configuration as `key=value` lines, sorted by key.
 #[must_use]
@@ -140,6 +142,25 @@ pub fn config_properties(config: &BrokerConfig) -> String {
     text
 }
 
+/// Code 25.
+pub async fn update_config(context: &RequestContext, request: &RemotingCommand) -> RemotingCommand {
+    let Ok(text) = std::str::from_utf8(&request.body) else {
+        return reply(request, response::SYSTEM_ERROR, "config body is not UTF-8");
+    };
+    let updates = parse_properties(text);
+    if updates.is_empty() {
+        return reply(request, response::SYSTEM_ERROR, "no key=value in the body");
+    }
+    match context
+        .shard
+        .call_control(ControlOp::UpdateConfig(updates))
+        .await
+    {
+        ControlReply::Done => success(request),
+        other => control_failure(request, other),
+    }
+}
+
 /// Code 26.
 pub async fn get_config(context: &RequestContext, request: &RemotingCommand) -> RemotingCommand {
     let version = DataVersion {
@@ -152,7 +173,7 @@ pub async fn get_config(context: &RequestContext, request: &RemotingCommand) -> 
         Err(error) => return reply(request, response::SYSTEM_ERROR, error.to_string()),
     };
     let mut answer =
-        success(request).with_body(config_properties(&context.shard.config).into_bytes());
+        success(request).with_body(config_properties(&context.shard.config()).into_bytes());
     GetBrokerConfigResponseHeader { version }.encode(answer.ext_mut());
     answer
 }
@@ -160,7 +181,6 @@ pub async fn get_config(context: &RequestContext, request: &RemotingCommand) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::parse_properties;
 
     #[test]
     fn properties_round_trip_through_the_config_parser() {

@@ -115,7 +115,7 @@ pub async fn reset_offset(context: &RequestContext, request: &RemotingCommand) -
         body.offset_table.insert(
             MessageQueue::new(
                 reset.topic.as_str(),
-                context.shard.config.broker_name.as_str(),
+                context.shard.config().broker_name.as_str(),
                 i32::try_from(queue_id).unwrap_or(i32::MAX),
             ),
             to_i64(chosen),

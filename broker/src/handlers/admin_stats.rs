@@ -156,7 +156,7 @@ pub async fn topic_stats(context: &RequestContext, request: &RemotingCommand) ->
         Ok(stats) => stats,
         Err(other) => return data_failure(request, other),
     };
-    let broker_name = &context.shard.config.broker_name;
+    let broker_name = &context.shard.config().broker_name;
     let table = TopicStatsTable {
         offset_table: stats
             .iter()
@@ -212,7 +212,7 @@ pub async fn consume_stats(context: &RequestContext, request: &RemotingCommand) 
             }
             topics
         };
-    let broker_name = &context.shard.config.broker_name;
+    let broker_name = &context.shard.config().broker_name;
     let mut stats = ConsumeStats::default();
     for topic in &topics {
         let Some(config) = context.shard.topic(topic) else {

@@ -13,7 +13,7 @@
 //! | 37 | [`transaction`] |
 //! | 17, 21, 28, 33, 215, 351 | [`admin`] |
 //! | 202, 208 | [`admin_stats`] |
-//! | 26 | [`admin_config`] |
+//! | 25, 26 | [`admin_config`] |
 //! | 43, 222 | [`admin_offset`] |
 //! | 200, 201, 203, 204, 207, 300 | [`admin_group`] |
 //!
@@ -100,6 +100,7 @@ pub async fn dispatch(
             admin_group::producer_connections(context, &command).await
         }
         request::GET_BROKER_CONFIG => admin_config::get_config(context, &command).await,
+        request::UPDATE_BROKER_CONFIG => admin_config::update_config(context, &command).await,
         request::INVOKE_BROKER_TO_RESET_OFFSET => {
             admin_offset::reset_offset(context, &command).await
         }

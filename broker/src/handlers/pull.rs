@@ -66,10 +66,10 @@ fn resolve(
     };
     let flags = pull.pull_sys_flag();
     let filter = subscription(context, request, pull, flags)?;
-    if filter.sql.is_some() && !shard.config.enable_property_filter {
+    if filter.sql.is_some() && !shard.config().enable_property_filter {
         return Err(reply(request, response::SYSTEM_ERROR, SQL92_DISABLED));
     }
-    let config = &shard.config;
+    let config = &shard.config();
     let max_count = u32::try_from(pull.max_message_count.max(1))
         .unwrap_or(1)
         .min(config.pull_messages_max);
@@ -122,7 +122,7 @@ fn subscription(
         // Java builds `*` from an absent expression.
         return TagFilter::parse(expression, pull.expression_type.as_deref()).map_err(|error| {
             let code = match error {
-                FilterError::Sql(_) if !context.shard.config.enable_property_filter => {
+                FilterError::Sql(_) if !context.shard.config().enable_property_filter => {
                     return reply(request, response::SYSTEM_ERROR, SQL92_DISABLED);
                 }
                 FilterError::UnsupportedExpressionType(_) => response::SYSTEM_ERROR,

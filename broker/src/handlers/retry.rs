@@ -140,7 +140,7 @@ pub async fn send_back(context: &RequestContext, request: &RemotingCommand) -> R
             3 + original.reconsume_times
         };
         properties.insert(keys::DELAY, &level.to_string());
-        let levels = context.shard.config.message_delay_levels_ms.len();
+        let levels = context.shard.config().message_delay_levels_ms.len();
         if let Some(scheduled) =
             crate::schedule::transform_delay(&mut properties, &topic, 0, levels)
         {

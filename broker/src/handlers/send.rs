@@ -48,7 +48,7 @@ pub async fn handle(context: &RequestContext, request: &RemotingCommand) -> Remo
         Err(response) => response,
     };
     // The Java client reads MSG_REGION/TRACE_ON from every send response without a null check.
-    let config = &context.shard.config;
+    let config = &context.shard.config();
     let ext = response.ext_mut();
     if ext.get(keys::MSG_REGION).is_none() {
         ext.insert(keys::MSG_REGION, config.region_id.clone());
@@ -94,7 +94,7 @@ async fn send(
     request: &RemotingCommand,
     mut send_header: SendMessageRequestHeader,
 ) -> RemotingCommand {
-    let config = &context.shard.config;
+    let config = &context.shard.config();
     if let Err(invalid) = topic_names::validate_topic(&send_header.topic) {
         return reply(request, response::SYSTEM_ERROR, invalid.to_string());
     }
@@ -252,7 +252,7 @@ fn unique_id(context: &RequestContext) -> String {
         let mut ids = ids.borrow_mut();
         let generator = ids.get_or_insert_with(|| {
             UniqueIdGenerator::new(
-                context.shard.config.broker_ip1,
+                context.shard.config().broker_ip1,
                 std::process::id(),
                 i32::from(context.shard.index),
                 now_ms(),
@@ -266,7 +266,7 @@ fn unique_id(context: &RequestContext) -> String {
 fn stored_properties(context: &RequestContext, raw: &str, add_unique_id: bool) -> Properties {
     let mut properties = Properties::parse(raw);
     properties.remove(keys::WAIT);
-    properties.insert(keys::CLUSTER, &context.shard.config.broker_cluster_name);
+    properties.insert(keys::CLUSTER, &context.shard.config().broker_cluster_name);
     if add_unique_id && properties.get(keys::UNIQ_KEY).is_none() {
         properties.insert(keys::UNIQ_KEY, &unique_id(context));
     }
@@ -310,7 +310,7 @@ fn single_message(
         .topic
         .starts_with(topic_names::DLQ_GROUP_TOPIC_PREFIX)
     {
-        let config = &context.shard.config;
+        let config = &context.shard.config();
         let levels = config.message_delay_levels_ms.len();
         if let Some(scheduled) =
             crate::schedule::transform_delay(&mut properties, &send_header.topic, queue_id, levels)

@@ -24,7 +24,9 @@ pub async fn start() -> Cluster {
     // In the target directory: the store uses O_DIRECT, which tmpfs/overlay /tmp refuses.
     let store =
         tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temporary store directory");
-    let config = broker::BrokerConfig::for_tests(store.path());
+    let mut config = broker::BrokerConfig::for_tests(store.path());
+    // SQL92 subscriptions need it, as on the Java broker.
+    config.enable_property_filter = true;
     let handle = broker::spawn(config).expect("in-process broker starts");
     let namesrv = handle.namesrv_addrs()[0].to_string();
     wait_for_registration(&namesrv).await;

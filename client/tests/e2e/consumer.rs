@@ -303,7 +303,6 @@ async fn tag_subscription_filters() {
 }
 
 #[tokio::test]
-#[ignore = "needs broker feature: SQL92 filter"]
 async fn sql92_subscription_filters() {
     let cluster = cluster::start().await;
     let topic = unique("T_sql");

@@ -207,7 +207,6 @@ async fn selectors_pick_stable_queues() {
 }
 
 #[tokio::test]
-#[ignore = "needs broker feature: delay levels and timer messages"]
 async fn delay_level_and_timer_messages_arrive_late() {
     let cluster = cluster::start().await;
     let topic = unique("T_delay");
@@ -254,7 +253,6 @@ impl TransactionListener for Decisions {
 }
 
 #[tokio::test]
-#[ignore = "needs broker feature: transactions (half messages, END_TRANSACTION, check-back)"]
 async fn transactions_commit_rollback_and_check_back() {
     let cluster = cluster::start().await;
     let topic = unique("T_tx");
