@@ -176,7 +176,10 @@ impl Connection {
                     let frame = self.input.split_to(frame_bytes).freeze();
                     let (command, _) = RemotingCommand::decode_bytes(&frame, frame_bytes_max)
                         .map_err(|error| format!("undecodable frame: {error}"))?;
-                    if !command.is_response() {
+                    if command.is_response() {
+                        let connection_id = self.context.connection.id;
+                        self.context.shard.client_response(connection_id, command);
+                    } else {
                         self.dispatch(command);
                     }
                 }

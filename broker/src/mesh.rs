@@ -49,6 +49,14 @@ pub enum ShardMessage {
         connection_id: u64,
         command: RemotingCommand,
     },
+    /// A broker-initiated request whose response the caller awaits on `reply`
+    /// (GET_CONSUMER_RUNNING_INFO, CONSUME_MESSAGE_DIRECTLY); dropping `reply` unanswered
+    /// tells the caller the client is gone.
+    Call {
+        connection_id: u64,
+        command: RemotingCommand,
+        reply: flume::Sender<RemotingCommand>,
+    },
     /// Stop the inbox loop.
     Shutdown,
 }

@@ -131,6 +131,9 @@ struct Counters {
     samples: RefCell<std::collections::VecDeque<(u64, u64)>>,
 }
 
+/// Broker-initiated requests awaiting a client's response, per shard.
+pub const CLIENT_CALLS_MAX: usize = 1024;
+
 /// One core's share of the broker. See the module docs.
 pub struct Shard {
     pub index: u16,
@@ -147,6 +150,9 @@ pub struct Shard {
     long_poll: LongPoll,
     connections: RefCell<HashMap<u64, Rc<LocalSender<Outbound>>>>,
     next_connection_id: Cell<u64>,
+    /// Broker-initiated requests awaiting the client's response, by (connection, opaque).
+    client_calls: RefCell<HashMap<(u64, i32), flume::Sender<RemotingCommand>>>,
+    next_call_opaque: Cell<i32>,
     counters: Counters,
     /// Only on shard 0.
     control: RefCell<Option<Rc<ControlShell>>>,
@@ -189,6 +195,8 @@ impl Shard {
             long_poll: LongPoll::default(),
             connections: RefCell::new(HashMap::new()),
             next_connection_id: Cell::new(1),
+            client_calls: RefCell::new(HashMap::new()),
+            next_call_opaque: Cell::new(1),
             counters: Counters::default(),
             control: RefCell::new(None),
             boot_timestamp_ms: crate::store::now_ms(),
@@ -397,6 +405,11 @@ impl Shard {
                     connection_id,
                     command,
                 } => self.push_local(connection_id, command),
+                ShardMessage::Call {
+                    connection_id,
+                    command,
+                    reply,
+                } => self.call_local(connection_id, command, reply),
                 ShardMessage::Shutdown => break,
             }
         }
@@ -450,6 +463,74 @@ impl Shard {
 
     pub fn remove_connection(&self, id: u64) {
         self.connections.borrow_mut().remove(&id);
+        // Dropping the senders tells waiting callers the client is gone.
+        self.client_calls
+            .borrow_mut()
+            .retain(|(connection_id, _), _| *connection_id != id);
+    }
+
+    /// Sends a request to a client connection on any shard; the client's response arrives on
+    /// the returned channel, which disconnects unanswered if the client goes away.
+    ///
+    /// # Errors
+    /// The remark when the owning shard's inbox is full.
+    pub fn call_client(
+        &self,
+        connection: crate::mesh::ConnectionRef,
+        command: RemotingCommand,
+    ) -> Result<flume::Receiver<RemotingCommand>, String> {
+        let (reply, response) = flume::bounded(1);
+        if connection.shard == self.index {
+            self.call_local(connection.id, command, reply);
+        } else {
+            self.post(
+                connection.shard,
+                ShardMessage::Call {
+                    connection_id: connection.id,
+                    command,
+                    reply,
+                },
+            )?;
+        }
+        Ok(response)
+    }
+
+    fn call_local(
+        &self,
+        connection_id: u64,
+        mut command: RemotingCommand,
+        reply: flume::Sender<RemotingCommand>,
+    ) {
+        let Some(sender) = self.connections.borrow().get(&connection_id).cloned() else {
+            return;
+        };
+        let mut calls = self.client_calls.borrow_mut();
+        if calls.len() >= CLIENT_CALLS_MAX {
+            // Callers that gave up (timed out) leave their entry; reclaim those first.
+            calls.retain(|_, waiting| !waiting.is_disconnected());
+            if calls.len() >= CLIENT_CALLS_MAX {
+                tracing::warn!(target: LOG, shard = self.index, "client call refused: {CLIENT_CALLS_MAX} already waiting");
+                return;
+            }
+        }
+        let opaque = self.next_call_opaque.get();
+        self.next_call_opaque.set(opaque.wrapping_add(1).max(1));
+        command.opaque = opaque;
+        if sender.try_send(Outbound::Now(command)).is_ok() {
+            calls.insert((connection_id, opaque), reply);
+        }
+    }
+
+    /// A response a client sent on one of this shard's connections: hands it to the caller
+    /// waiting for it, if any (late or unsolicited responses are dropped).
+    pub fn client_response(&self, connection_id: u64, command: RemotingCommand) {
+        if let Some(reply) = self
+            .client_calls
+            .borrow_mut()
+            .remove(&(connection_id, command.opaque))
+        {
+            let _ = reply.try_send(command);
+        }
     }
 
     // -------------------------------------------------------------------------------

@@ -19,10 +19,10 @@
 //! [`TransactionService`] runs on the shard owning the half queue. Every [`SCAN_PERIOD`] it
 //! reads new half and op entries (a half is pending until an op names it); every
 //! `transactionCheckInterval` each pending half older than `transactionTimeOut` is checked:
-//! CHECK_TRANSACTION_STATE (39, oneway, body = the stored half record) to one live producer
-//! connection of its `PGROUP`, counted whether or not a producer is connected; after
-//! `transactionCheckMax` checks it is copied to `TRANS_CHECK_MAX_TIME_TOPIC` and settled
-//! with an op record.
+//! CHECK_TRANSACTION_STATE (39, oneway, body = the stored half record re-encoded with its real
+//! topic and queue id, as Java sends it) to one live producer connection of its `PGROUP`,
+//! counted whether or not a producer is connected; after `transactionCheckMax` checks it is
+//! copied to `TRANS_CHECK_MAX_TIME_TOPIC` and settled with an op record.
 //!
 //! # Restart
 //!
@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use protocol::code::request;
 use protocol::command::FLAG_ONEWAY;
 use protocol::header::topic as topic_names;
@@ -349,6 +349,19 @@ async fn check(shard: &Rc<Shard>, book: &RefCell<Book>) {
     }
 }
 
+/// The check-back body: the stored half record with the real topic and queue id in place of
+/// the half topic and queue 0, as Java's `sendCheckMessage` sends it. Clients decode the body
+/// into the message handed to `checkLocalTransaction`, so the application sees the topic it
+/// sent to. `None` if the half lacks `REAL_TOPIC` / `REAL_QID` or the record cannot be encoded.
+fn check_body(view: &RecordView<'_>) -> Option<Vec<u8>> {
+    let mut fields = view.fields();
+    fields.topic = find(view.properties, keys::REAL_TOPIC)?;
+    fields.queue_id = find(view.properties, keys::REAL_QID)?.parse().ok()?;
+    let mut body = BytesMut::with_capacity(fields.encoded_size());
+    fields.encode(&mut body).ok()?;
+    Some(body.to_vec())
+}
+
 /// CHECK_TRANSACTION_STATE for one half message.
 fn check_request(view: &RecordView<'_>, queue_offset: u64, record: Bytes) -> RemotingCommand {
     let mut command =
@@ -371,7 +384,7 @@ fn check_request(view: &RecordView<'_>, queue_offset: u64, record: Bytes) -> Rem
         offset_msg_id: Some(offset_msg_id),
     }
     .encode(command.ext_mut());
-    command.with_body(record.to_vec())
+    command.with_body(check_body(view).unwrap_or_else(|| record.to_vec()))
 }
 
 /// Copies the half to `TRANS_CHECK_MAX_TIME_TOPIC` and settles it; false to retry later.

@@ -335,6 +335,30 @@ impl AdminClient {
             .map_err(|e| ClientError::decode("ConsumerConnection", e))
     }
 
+    /// GET_CONSUMER_RUNNING_INFO: the broker forwards it to the consumer `client_id` of
+    /// `group` and returns its `ConsumerRunningInfo` JSON.
+    ///
+    /// # Errors
+    /// Broker errors (the consumer not online, or not answering in time).
+    pub async fn consumer_running_info(
+        &self,
+        broker_addr: &str,
+        group: &str,
+        client_id: &str,
+    ) -> Result<serde_json::Value> {
+        let mut request = self
+            .instance
+            .new_request(request::GET_CONSUMER_RUNNING_INFO);
+        *request.ext_mut() = ext(&[
+            ("consumerGroup", some(group)),
+            ("clientId", some(client_id)),
+            ("jstackEnable", some("false")),
+        ]);
+        let response = self.broker_ok(broker_addr, request).await?;
+        protocol::body::fastjson::decode_lenient(&response.body, "ConsumerRunningInfo")
+            .map_err(|e| ClientError::decode("ConsumerRunningInfo", e))
+    }
+
     /// GET_PRODUCER_CONNECTION_LIST.
     ///
     /// # Errors

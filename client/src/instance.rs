@@ -78,6 +78,7 @@ pub(crate) struct Inner {
     transaction_checkers: RwLock<HashMap<String, TransactionCheckHandler>>,
     unique_ids: Mutex<UniqueIdGenerator>,
     shutdown: watch::Sender<bool>,
+    started_ms: i64,
 }
 
 impl ClientInstance {
@@ -130,6 +131,7 @@ impl ClientInstance {
                 consumers: RwLock::new(HashMap::new()),
                 transaction_checkers: RwLock::new(HashMap::new()),
                 shutdown,
+                started_ms: now_ms(),
             }
         });
         let instance = ClientInstance { inner };
@@ -550,6 +552,10 @@ fn handle_inbound(inner: &Arc<Inner>, inbound: InboundRequest) {
             }
         }
         request::CHECK_TRANSACTION_STATE => handle_transaction_check(inner, &inbound),
+        request::GET_CONSUMER_RUNNING_INFO => {
+            let response = running_info(inner, &inbound.command);
+            tokio::spawn(async move { inbound.respond(response).await });
+        }
         RESET_CONSUMER_CLIENT_OFFSET => {
             let group = inbound.command.ext("group").unwrap_or_default().to_owned();
             let queues = wire::decode_body::<wire::ResetOffsetBody>(
@@ -574,6 +580,41 @@ fn handle_inbound(inner: &Arc<Inner>, inbound: InboundRequest) {
                 inbound.respond(response).await;
             });
         }
+    }
+}
+
+/// GET_CONSUMER_RUNNING_INFO (mqadmin `consumerStatus`): the group's settings and
+/// subscriptions as `ConsumerRunningInfo` JSON (no per-queue table or thread dump).
+fn running_info(inner: &Inner, command: &RemotingCommand) -> RemotingCommand {
+    let group = command.ext("consumerGroup").unwrap_or_default();
+    let data = inner
+        .consumers
+        .read()
+        .ok()
+        .and_then(|consumers| consumers.get(group).map(|c| (c.data)()));
+    let Some(data) = data else {
+        return RemotingCommand::response_to(command, response::SYSTEM_ERROR).with_remark(format!(
+            "The Consumer Group <{group}> not exist in this consumer"
+        ));
+    };
+    let info = serde_json::json!({
+        "properties": {
+            "PROP_NAMESRV_ADDR": inner.namesrv_addrs.join(";"),
+            "PROP_CONSUME_TYPE": data.consume_type,
+            "PROP_CONSUMER_START_TIMESTAMP": inner.started_ms.to_string(),
+            "PROP_CLIENT_VERSION": "V5_3_3",
+            "messageModel": data.message_model,
+            "consumeFromWhere": data.consume_from_where,
+        },
+        "subscriptionSet": data.subscription_data_set,
+        "mqTable": {},
+        "statusTable": {},
+        "jstack": "",
+    });
+    match serde_json::to_vec(&info) {
+        Ok(body) => RemotingCommand::response_to(command, response::SUCCESS).with_body(body),
+        Err(error) => RemotingCommand::response_to(command, response::SYSTEM_ERROR)
+            .with_remark(error.to_string()),
     }
 }
 

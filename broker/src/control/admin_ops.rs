@@ -26,6 +26,9 @@ pub enum AdminOp {
     SubscribedBy(String),
     /// The live connections of a consumer group (to push RESET_CONSUMER_CLIENT_OFFSET).
     ConsumerChannels(String),
+    /// The connection of one consumer of a group (GET_CONSUMER_RUNNING_INFO and
+    /// CONSUME_MESSAGE_DIRECTLY are forwarded to it).
+    ConsumerChannel { group: String, client_id: String },
 }
 
 /// Answers to [`AdminOp`]s.
@@ -38,6 +41,7 @@ pub enum AdminReply {
     ProducerConnection(ProducerConnection),
     GroupNames(Vec<String>),
     Channels(Vec<crate::mesh::ConnectionRef>),
+    Channel(Option<crate::mesh::ConnectionRef>),
 }
 
 fn connection(channel: &ClientChannel) -> Connection {
@@ -100,6 +104,15 @@ pub fn run(plane: &mut ControlPlane, op: AdminOp, effects: &mut Effects) -> Admi
                 .map(|group| group.clients.keys().copied().collect())
                 .unwrap_or_default(),
         ),
+        AdminOp::ConsumerChannel { group, client_id } => {
+            AdminReply::Channel(plane.consumers.get(&group).and_then(|group| {
+                group
+                    .clients
+                    .iter()
+                    .find(|(_, channel)| channel.client_id == client_id)
+                    .map(|(connection, _)| *connection)
+            }))
+        }
         AdminOp::SubscribedBy(topic) => AdminReply::GroupNames(
             plane
                 .consumers

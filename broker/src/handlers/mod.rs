@@ -14,6 +14,7 @@
 //! | 17, 21, 28, 33, 215, 351 | [`admin`] |
 //! | 202, 208 | [`admin_stats`] |
 //! | 25, 26 | [`admin_config`] |
+//! | 307, 309 | [`admin_client`] |
 //! | 43, 222 | [`admin_offset`] |
 //! | 200, 201, 203, 204, 207, 300 | [`admin_group`] |
 //!
@@ -23,6 +24,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod admin;
+pub mod admin_client;
 pub mod admin_config;
 pub mod admin_group;
 pub mod admin_offset;
@@ -106,6 +108,12 @@ pub async fn dispatch(
         }
         request::GET_ALL_CONSUMER_OFFSET => {
             admin_offset::all_consumer_offsets(context, &command).await
+        }
+        request::GET_CONSUMER_RUNNING_INFO => {
+            admin_client::consumer_running_info(context, &command).await
+        }
+        request::CONSUME_MESSAGE_DIRECTLY => {
+            admin_client::consume_message_directly(context, &command).await
         }
         request::QUERY_TOPIC_CONSUME_BY_WHO => {
             admin_group::consumed_by_whom(context, &command).await

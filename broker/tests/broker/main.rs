@@ -2,6 +2,7 @@
 //! name server) per test, on port 0.
 
 mod admin;
+mod admin_client;
 mod admin_group;
 mod admin_offset;
 mod admin_stats;

@@ -427,3 +427,39 @@ async fn lite_pull_subscribe_mode_reads_new_messages() {
     assert_eq!(got.len(), 4);
     consumer.shutdown().await;
 }
+
+#[tokio::test]
+async fn running_info_is_answered_through_the_broker() {
+    let cluster = cluster::start().await;
+    let topic = unique("T_running");
+    create_topic(&cluster.namesrv, &topic, 2).await;
+    let group = unique("cg_running");
+    let seen: Seen = Arc::default();
+    let mut consumer = PushConsumer::new(options(&cluster.namesrv, &group));
+    consumer.subscribe(&topic, Expression::all()).unwrap();
+    consumer.register_listener(concurrent(&seen));
+    consumer.start().await.unwrap();
+
+    let admin = AdminClient::start(ClientConfig::with_namesrv(&cluster.namesrv)).unwrap();
+    let broker = admin.master_addrs(None).await.unwrap()[0].clone();
+    let connection = admin.consumer_connection(&broker, &group).await.unwrap();
+    let client_id = connection.connection_set[0].client_id.clone();
+    let info = admin
+        .consumer_running_info(&broker, &group, &client_id)
+        .await
+        .unwrap();
+    assert_eq!(info["properties"]["PROP_CONSUME_TYPE"], "CONSUME_PASSIVELY");
+    let subscribed: Vec<&str> = info["subscriptionSet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["topic"].as_str())
+        .collect();
+    assert!(subscribed.contains(&topic.as_str()), "{subscribed:?}");
+    assert!(admin
+        .consumer_running_info(&broker, &group, "nobody@0")
+        .await
+        .is_err());
+    admin.shutdown().await;
+    consumer.shutdown().await;
+}
