@@ -135,3 +135,55 @@ fn broker_config_as_properties() {
     assert_eq!(values["enablePropertyFilter"], "false");
     assert_eq!(values["flushDiskType"], "ASYNC_FLUSH");
 }
+
+fn config_value(client: &mut Client, key: &str) -> String {
+    let answer = client.call_code(request::GET_BROKER_CONFIG, &[]);
+    let text = String::from_utf8(answer.body.to_vec()).expect("utf8");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{key}=")).map(str::to_owned))
+        .expect("key listed")
+}
+
+#[test]
+fn broker_config_updates_at_runtime_on_every_shard() {
+    let dir = crate::common::tempdir();
+    let broker = start(dir.path());
+    let mut client = Client::connect(broker.local_addr());
+    let update = |client: &mut Client, body: &str| {
+        let command = client
+            .request(request::UPDATE_BROKER_CONFIG, &[])
+            .with_body(body.as_bytes().to_vec());
+        client.call(command)
+    };
+    let answer = update(
+        &mut client,
+        "maxMessageSize=1024\nenablePropertyFilter=true\n",
+    );
+    assert_eq!(answer.code, response::SUCCESS, "{answer:?}");
+    assert_eq!(config_value(&mut client, "maxMessageSize"), "1024");
+    assert_eq!(config_value(&mut client, "enablePropertyFilter"), "true");
+    // Every shard enforces the new limit (queues 0..4 spread over the shards).
+    for queue in 0..4 {
+        let big = client.send_message("ConfigTopic", queue, &[b'x'; 2048], "");
+        assert_eq!(
+            big.code,
+            response::MESSAGE_ILLEGAL,
+            "queue {queue}: {big:?}"
+        );
+        let small = client.send_message("ConfigTopic", queue, &[b'x'; 512], "");
+        assert_eq!(small.code, response::SUCCESS, "queue {queue}: {small:?}");
+    }
+    // Startup-only keys, bad values and raising past the store's limit are refused by name.
+    for (body, named) in [
+        ("listenPort=1234", "listenPort"),
+        ("maxMessageSize=lots", "maxMessageSize"),
+        ("maxMessageSize=999999999", "maxMessageSize"),
+        ("", "key=value"),
+    ] {
+        let refused = update(&mut client, body);
+        assert_eq!(refused.code, response::SYSTEM_ERROR, "{body}");
+        let remark = refused.remark.clone().unwrap_or_default();
+        assert!(remark.contains(named), "{body}: {remark}");
+    }
+    assert_eq!(config_value(&mut client, "maxMessageSize"), "1024");
+}
