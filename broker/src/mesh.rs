@@ -157,6 +157,8 @@ pub enum DataOp {
     },
     OffsetsSnapshot,
     Stats,
+    /// The delay levels this shard delivers and their next queue offsets.
+    DelayProgress,
 }
 
 /// Counters of one shard, for GET_BROKER_RUNTIME_INFO.
@@ -198,6 +200,8 @@ pub enum DataReply {
         dirty: bool,
         entries: Vec<(String, u32, u64)>,
     },
+    /// (level, next queue offset).
+    DelayProgress(Vec<(u32, u64)>),
     Stats(ShardStats),
     Done,
     /// Back-pressure: the remark says which limit.

@@ -110,6 +110,7 @@ impl Schedule {
         }
         let owned: Vec<u32> = progress.keys().copied().collect();
         let progress = Rc::new(RefCell::new(progress));
+        shard.install_delay_progress(progress.clone());
         let dirty = Rc::new(Cell::new(false));
         let mut tasks = Vec::new();
         for level in owned {
@@ -176,7 +177,9 @@ fn parse(bytes: &[u8]) -> Result<BTreeMap<u32, u64>, String> {
     Ok(table)
 }
 
-fn render(table: &BTreeMap<u32, u64>) -> Vec<u8> {
+/// The `delayOffset.json` text (also the GET_ALL_DELAY_OFFSET body).
+#[must_use]
+pub fn render(table: &BTreeMap<u32, u64>) -> Vec<u8> {
     let entries: serde_json::Map<String, serde_json::Value> = table
         .iter()
         .map(|(level, offset)| (level.to_string(), serde_json::Value::from(*offset)))

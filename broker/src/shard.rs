@@ -156,6 +156,8 @@ pub struct Shard {
     counters: Counters,
     /// Only on shard 0.
     control: RefCell<Option<Rc<ControlShell>>>,
+    /// Next queue offset per delay level this shard delivers (shared with the schedule).
+    delay_progress: RefCell<Option<Rc<RefCell<std::collections::BTreeMap<u32, u64>>>>>,
     pub boot_timestamp_ms: i64,
 }
 
@@ -199,6 +201,7 @@ impl Shard {
             next_call_opaque: Cell::new(1),
             counters: Counters::default(),
             control: RefCell::new(None),
+            delay_progress: RefCell::new(None),
             boot_timestamp_ms: crate::store::now_ms(),
         })
     }
@@ -207,6 +210,14 @@ impl Shard {
     #[must_use]
     pub fn config(&self) -> Rc<BrokerConfig> {
         self.config.borrow().clone()
+    }
+
+    /// Called by the delay-level schedule at start.
+    pub fn install_delay_progress(
+        &self,
+        progress: Rc<RefCell<std::collections::BTreeMap<u32, u64>>>,
+    ) {
+        *self.delay_progress.borrow_mut() = Some(progress);
     }
 
     pub fn install_control(&self, control: Rc<ControlShell>) {
@@ -642,6 +653,13 @@ impl Shard {
                 DataReply::Offsets { dirty, entries }
             }
             DataOp::Stats => DataReply::Stats(self.stats()),
+            DataOp::DelayProgress => DataReply::DelayProgress(
+                self.delay_progress
+                    .borrow()
+                    .as_ref()
+                    .map(|progress| progress.borrow().iter().map(|(l, o)| (*l, *o)).collect())
+                    .unwrap_or_default(),
+            ),
         }
     }
 

@@ -173,3 +173,19 @@ pub async fn all_consumer_offsets(
         Err(error) => reply(request, response::SYSTEM_ERROR, error.to_string()),
     }
 }
+
+/// Code 45: `delayOffset.json` (level → next offset of `SCHEDULE_TOPIC_XXXX` queue
+/// level - 1), merged over the shards that deliver the levels.
+pub async fn all_delay_offsets(
+    context: &RequestContext,
+    request: &RemotingCommand,
+) -> RemotingCommand {
+    let mut table = std::collections::BTreeMap::new();
+    for target in 0..context.shard.shards {
+        match context.shard.call_data(target, DataOp::DelayProgress).await {
+            DataReply::DelayProgress(levels) => table.extend(levels),
+            other => return data_failure(request, other),
+        }
+    }
+    success(request).with_body(crate::schedule::render(&table))
+}

@@ -76,6 +76,19 @@ fn delay_level_message_arrives_on_time_with_properties_kept() {
     assert_eq!(message.property(keys::TAGS), Some("TagA"));
     assert_eq!(message.property(keys::UNIQ_KEY), Some("U-delay-1"));
     assert_eq!(message.property(keys::REAL_TOPIC), Some("DelayTopic"));
+
+    // GET_ALL_DELAY_OFFSET: level 1 delivered one entry; every level is listed.
+    let mut delivered = serde_json::Value::Null;
+    for _ in 0..20 {
+        let answer = client.call_code(protocol::code::request::GET_ALL_DELAY_OFFSET, &[]);
+        delivered = serde_json::from_slice(&answer.body).expect("json");
+        if delivered["offsetTable"]["1"] == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(delivered["offsetTable"]["1"], 1, "{delivered}");
+    assert_eq!(delivered["offsetTable"]["2"], 0, "{delivered}");
 }
 
 #[test]
