@@ -53,6 +53,10 @@ const RETRY_PAUSE: Duration = Duration::from_millis(500);
 /// Entries read per poll.
 const READ_COUNT_MAX: u32 = 32;
 const READ_BYTES_MAX: u32 = 4 << 20;
+/// Next queue offset per delay level, shared by a shard's level tasks, its persister and
+/// GET_ALL_DELAY_OFFSET.
+pub type DelayProgress = Rc<RefCell<BTreeMap<u32, u64>>>;
+
 /// The progress file under `<store>/config`.
 pub const DELAY_OFFSET_FILE: &str = "delayOffset.json";
 

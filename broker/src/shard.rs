@@ -157,7 +157,7 @@ pub struct Shard {
     /// Only on shard 0.
     control: RefCell<Option<Rc<ControlShell>>>,
     /// Next queue offset per delay level this shard delivers (shared with the schedule).
-    delay_progress: RefCell<Option<Rc<RefCell<std::collections::BTreeMap<u32, u64>>>>>,
+    delay_progress: RefCell<Option<crate::schedule::DelayProgress>>,
     pub boot_timestamp_ms: i64,
 }
 
@@ -213,10 +213,7 @@ impl Shard {
     }
 
     /// Called by the delay-level schedule at start.
-    pub fn install_delay_progress(
-        &self,
-        progress: Rc<RefCell<std::collections::BTreeMap<u32, u64>>>,
-    ) {
+    pub fn install_delay_progress(&self, progress: crate::schedule::DelayProgress) {
         *self.delay_progress.borrow_mut() = Some(progress);
     }
 
