@@ -129,6 +129,11 @@ pub struct BrokerConfig {
     pub region_id: String,
     /// `traceOn`, returned as `TRACE_ON`. Default: true.
     pub trace_on: bool,
+    /// `traceTopicEnable`: create the message-trace topic at startup (1 queue) for clients
+    /// with message trace on. Default: false (as Java).
+    pub trace_topic_enable: bool,
+    /// `msgTraceTopicName`. Default: `RMQ_SYS_TRACE_TOPIC`.
+    pub msg_trace_topic_name: String,
     /// `enablePropertyFilter`: allow SQL92 subscriptions. Default: false (as Java).
     pub enable_property_filter: bool,
     /// `timerMaxDelaySec`: the furthest a timer message (`TIMER_DELIVER_MS` /
@@ -197,6 +202,8 @@ impl Default for BrokerConfig {
             lock_lease_ms: 60_000,
             region_id: "DefaultRegion".to_owned(),
             trace_on: true,
+            trace_topic_enable: false,
+            msg_trace_topic_name: protocol::header::topic::TRACE_TOPIC.to_owned(),
             enable_property_filter: false,
             timer_max_delay_sec: 3 * 86_400,
             transaction_timeout_ms: 6_000,
@@ -387,6 +394,12 @@ impl BrokerConfig {
             "lockMaxLiveTime" => self.lock_lease_ms = number(key, v)?,
             "regionId" => self.region_id = v.to_owned(),
             "traceOn" => self.trace_on = boolean(key, v)?,
+            "traceTopicEnable" => self.trace_topic_enable = boolean(key, v)?,
+            "msgTraceTopicName" => {
+                protocol::header::topic::validate_topic(v)
+                    .map_err(|reason| invalid(key, v, reason.to_string()))?;
+                self.msg_trace_topic_name = v.to_owned();
+            }
             "enablePropertyFilter" => self.enable_property_filter = boolean(key, v)?,
             "timerMaxDelaySec" => self.timer_max_delay_sec = number(key, v)?,
             "transactionTimeOut" => self.transaction_timeout_ms = number(key, v)?,

@@ -110,6 +110,13 @@ impl TopicTable {
             BENCHMARK_TOPIC_QUEUES,
             read_write,
         ));
+        if config.trace_topic_enable {
+            table.put(TopicConfig::new(
+                config.msg_trace_topic_name.clone(),
+                1,
+                read_write,
+            ));
+        }
         let levels = i32::try_from(config.message_delay_levels_ms.len()).unwrap_or(18);
         table.put(TopicConfig::new(
             topic_names::SCHEDULE_TOPIC,
@@ -495,6 +502,16 @@ mod tests {
         let template = table.get("TBW102").expect("TBW102");
         let benchmark = table.get("BenchmarkTest").expect("BenchmarkTest");
         assert_eq!(benchmark.write_queue_nums, 1024);
+        assert!(table.get("RMQ_SYS_TRACE_TOPIC").is_none(), "off by default");
+        let traced = BrokerConfig {
+            trace_topic_enable: true,
+            ..BrokerConfig::default()
+        };
+        let table_traced = TopicTable::with_system_topics(&traced);
+        let trace = table_traced
+            .get("RMQ_SYS_TRACE_TOPIC")
+            .expect("trace topic");
+        assert_eq!(trace.write_queue_nums, 1);
         assert_eq!(template.perm, 7);
         assert_eq!(template.write_queue_nums, 8);
         assert!(table.get("DefaultCluster_REPLY_TOPIC").is_some());

@@ -129,6 +129,8 @@ pub fn config_properties(config: &BrokerConfig) -> String {
         ),
         ("regionId", config.region_id.clone()),
         ("traceOn", config.trace_on.to_string()),
+        ("traceTopicEnable", config.trace_topic_enable.to_string()),
+        ("msgTraceTopicName", config.msg_trace_topic_name.clone()),
         (
             "enablePropertyFilter",
             config.enable_property_filter.to_string(),
