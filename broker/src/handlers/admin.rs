@@ -17,7 +17,7 @@ use protocol::header::topic::{
 use protocol::header::CommandHeader;
 use protocol::RemotingCommand;
 
-use super::{control_failure, data_failure, header, reply, success, try_response, RequestContext};
+use super::{control_failure, header, record_at, reply, success, try_response, RequestContext};
 use crate::control::ControlShell;
 use crate::mesh::{ControlOp, ControlReply, DataOp, DataReply, ShardStats};
 use crate::shard::Shard;
@@ -148,21 +148,9 @@ pub async fn view_message(context: &RequestContext, request: &RemotingCommand) -
             format!("can not find message by the offset, {}", view.offset),
         )
     };
-    let Some(owner) = u64::try_from(view.offset)
-        .ok()
-        .and_then(|offset| context.shard.owner_of_physical(offset))
-    else {
-        return not_found();
-    };
-    let physical_offset = u64::try_from(view.offset).unwrap_or(0);
-    match context
-        .shard
-        .call_data(owner, DataOp::ReadAt { physical_offset })
-        .await
-    {
-        DataReply::Record(Some(record)) => success(request).with_body(record),
-        DataReply::Record(None) => not_found(),
-        other => data_failure(request, other),
+    match try_response!(record_at(context, request, view.offset).await) {
+        Some(record) => success(request).with_body(record),
+        None => not_found(),
     }
 }
 

@@ -14,9 +14,9 @@ use protocol::header::client::{
 use protocol::message::OffsetMessageId;
 use protocol::{RemotingCommand, SerializeType};
 
-use super::{control_failure, data_failure, header, reply, try_response, RequestContext};
+use super::{control_failure, header, record_at, reply, try_response, RequestContext};
 use crate::control::admin_ops::{AdminOp, AdminReply};
-use crate::mesh::{ControlOp, ControlReply, DataOp, DataReply};
+use crate::mesh::{ControlOp, ControlReply};
 
 /// How long the broker waits for the consumer's answer.
 pub const CLIENT_CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -53,26 +53,12 @@ pub async fn consume_message_directly(
             format!("can not find message by msgId {msg_id}"),
         )
     };
-    let Some((owner, physical_offset)) = OffsetMessageId::decode(&msg_id)
-        .ok()
-        .and_then(|id| u64::try_from(id.commit_log_offset).ok())
-        .and_then(|offset| {
-            context
-                .shard
-                .owner_of_physical(offset)
-                .map(|owner| (owner, offset))
-        })
-    else {
+    let Ok(id) = OffsetMessageId::decode(&msg_id) else {
         return not_found();
     };
-    let record = match context
-        .shard
-        .call_data(owner, DataOp::ReadAt { physical_offset })
-        .await
-    {
-        DataReply::Record(Some(record)) => record,
-        DataReply::Record(None) => return not_found(),
-        other => return data_failure(request, other),
+    let Some(record) = try_response!(record_at(context, request, id.commit_log_offset).await)
+    else {
+        return not_found();
     };
     forward(
         context,

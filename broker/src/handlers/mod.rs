@@ -44,7 +44,7 @@ use protocol::code::{request, response};
 use protocol::header::CommandHeader;
 use protocol::RemotingCommand;
 
-use crate::mesh::{ConnectionRef, ControlReply, DataReply};
+use crate::mesh::{ConnectionRef, ControlReply, DataOp, DataReply};
 use crate::shard::Shard;
 
 /// Where a request came from.
@@ -175,6 +175,34 @@ pub fn control_failure(request: &RemotingCommand, answer: ControlReply) -> Remot
             response::SYSTEM_ERROR,
             format!("unexpected control answer {other:?}"),
         ),
+    }
+}
+
+/// The stored record at commit-log offset `offset`, read on the shard that owns it;
+/// `Ok(None)` when the offset is negative, beyond every shard or no record starts there.
+///
+/// # Errors
+/// The failure response when the owning shard cannot answer.
+pub async fn record_at(
+    context: &RequestContext,
+    request: &RemotingCommand,
+    offset: i64,
+) -> Result<Option<bytes::Bytes>, RemotingCommand> {
+    let Some((owner, physical_offset)) = u64::try_from(offset).ok().and_then(|physical| {
+        context
+            .shard
+            .owner_of_physical(physical)
+            .map(|owner| (owner, physical))
+    }) else {
+        return Ok(None);
+    };
+    match context
+        .shard
+        .call_data(owner, DataOp::ReadAt { physical_offset })
+        .await
+    {
+        DataReply::Record(record) => Ok(record),
+        other => Err(data_failure(request, other)),
     }
 }
 

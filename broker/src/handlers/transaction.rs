@@ -13,8 +13,7 @@ use protocol::message::properties::{find, keys};
 use protocol::message::record::RecordView;
 use protocol::RemotingCommand;
 
-use super::{data_failure, header, reply, success, try_response, RequestContext};
-use crate::mesh::{DataOp, DataReply};
+use super::{header, record_at, reply, success, try_response, RequestContext};
 use crate::transaction::{committed_message, op_message};
 
 /// Handles code 37.
@@ -40,20 +39,9 @@ pub async fn end(context: &RequestContext, request: &RemotingCommand) -> Remotin
             "Find prepared transaction message failed",
         )
     };
-    let Some(physical_offset) = u64::try_from(end.commit_log_offset).ok() else {
+    let Some(record) = try_response!(record_at(context, request, end.commit_log_offset).await)
+    else {
         return not_found();
-    };
-    let Some(owner) = context.shard.owner_of_physical(physical_offset) else {
-        return not_found();
-    };
-    let record = match context
-        .shard
-        .call_data(owner, DataOp::ReadAt { physical_offset })
-        .await
-    {
-        DataReply::Record(Some(record)) => record,
-        DataReply::Record(None) => return not_found(),
-        other => return data_failure(request, other),
     };
     let Ok((view, _)) = RecordView::decode(&record) else {
         return not_found();
