@@ -99,7 +99,6 @@ async fn open_shard(seed: &mut ShardSeed) -> Result<(Rc<Shard>, TcpListener), St
         })?;
     let local = listener.local_addr().map_err(|error| error.to_string())?;
     let broker_addr = config.broker_addr(local.port());
-    probe_direct_io(&config.shard_dir(seed.index)).await?;
     let store = Store::open(store_config(config, seed.index, broker_addr))
         .await
         .map_err(|error| format!("cannot open the store: {error}"))?;
@@ -119,28 +118,6 @@ async fn open_shard(seed: &mut ShardSeed) -> Result<(Rc<Shard>, TcpListener), St
         offsets,
     });
     Ok((shard, listener))
-}
-
-/// Makes glommio probe the disk's poll support with a real read.
-///
-/// glommio decides once per device whether DMA reads go to the io_uring poll ring, by
-/// reading the first `DmaFile` opened. If that file is empty the probe read succeeds without
-/// touching the device, the device is marked poll-capable, and every later read fails with
-/// EOPNOTSUPP on a disk without poll queues (this VM's virtio disk). Opening a file that
-/// holds a block first makes the probe see the truth.
-/// TODO(storage): move this into `storage::io::dma` so every user of the seam gets it.
-async fn probe_direct_io(dir: &std::path::Path) -> Result<(), String> {
-    let path = dir.join(".direct-io-probe");
-    let prepare = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, [0u8; 4096]));
-    prepare.map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-    let file = glommio::io::OpenOptions::new()
-        .read(true)
-        .dma_open(&path)
-        .await
-        .map_err(|error| format!("cannot open {} for direct I/O: {error}", path.display()))?;
-    let _ = file.close().await;
-    let _ = std::fs::remove_file(&path);
-    Ok(())
 }
 
 async fn shard_main(mut seed: ShardSeed) {
