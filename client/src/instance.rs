@@ -31,9 +31,6 @@ pub enum ConsumerEvent {
     ResetOffset(Vec<(MessageQueue, i64)>),
 }
 
-/// Request code of the broker's "reset your offsets" call (`RESET_CONSUMER_CLIENT_OFFSET`).
-pub const RESET_CONSUMER_CLIENT_OFFSET: i32 = 220;
-
 /// A consumer group as the instance sees it.
 #[derive(Clone)]
 pub struct ConsumerRegistration {
@@ -556,7 +553,7 @@ fn handle_inbound(inner: &Arc<Inner>, inbound: InboundRequest) {
             let response = running_info(inner, &inbound.command);
             tokio::spawn(async move { inbound.respond(response).await });
         }
-        RESET_CONSUMER_CLIENT_OFFSET => {
+        request::RESET_CONSUMER_CLIENT_OFFSET => {
             let group = inbound.command.ext("group").unwrap_or_default().to_owned();
             let queues = wire::decode_body::<wire::ResetOffsetBody>(
                 &inbound.command.body,

@@ -70,6 +70,8 @@ pub mod request {
     pub const LITE_PULL_MESSAGE: i32 = 361;
     /// One topic's config (mqadmin `topicStatus` and `consumerProgress` ask it first).
     pub const GET_TOPIC_CONFIG: i32 = 351;
+    /// Broker → consumer: continue these queues from these offsets (after an admin reset).
+    pub const RESET_CONSUMER_CLIENT_OFFSET: i32 = 220;
     pub const QUERY_ASSIGNMENT: i32 = 400;
     pub const BROKER_HEARTBEAT: i32 = 904;
 }

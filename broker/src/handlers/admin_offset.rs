@@ -23,9 +23,6 @@ use crate::control::admin_ops::{AdminOp, AdminReply};
 use crate::mesh::{ControlOp, ControlReply, DataOp, DataReply};
 use crate::store::Boundary;
 
-/// RESET_CONSUMER_CLIENT_OFFSET (broker → client); not in `protocol::code` yet.
-pub const RESET_CONSUMER_CLIENT_OFFSET: i32 = 220;
-
 fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
@@ -138,9 +135,12 @@ pub async fn reset_offset(context: &RequestContext, request: &RemotingCommand) -
         Err(error) => return reply(request, response::SYSTEM_ERROR, error.to_string()),
     };
     for channel in channels {
-        let mut push =
-            RemotingCommand::request(RESET_CONSUMER_CLIENT_OFFSET, 0, SerializeType::Json)
-                .with_body(bytes.clone());
+        let mut push = RemotingCommand::request(
+            protocol::code::request::RESET_CONSUMER_CLIENT_OFFSET,
+            0,
+            SerializeType::Json,
+        )
+        .with_body(bytes.clone());
         push.flag |= FLAG_ONEWAY;
         ResetOffsetRequestHeader {
             group: reset.group.clone(),

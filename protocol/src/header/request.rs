@@ -45,9 +45,6 @@ pub const CODES_WITHOUT_HEADER: &[i32] = &[
     request::QUERY_ASSIGNMENT,
 ];
 
-/// `RESET_CONSUMER_CLIENT_OFFSET` (broker→client), not in `code::request` yet.
-pub const RESET_CONSUMER_CLIENT_OFFSET: i32 = 220;
-
 /// The typed header of one broker-side request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequestHeader {
@@ -175,7 +172,7 @@ impl RequestHeader {
             }
             request::GET_CONSUME_STATS => Self::GetConsumeStats(CommandHeader::decode(fields)?),
             request::RESET_CONSUMER_OFFSET_IN_BROKER
-            | RESET_CONSUMER_CLIENT_OFFSET
+            | request::RESET_CONSUMER_CLIENT_OFFSET
             | request::INVOKE_BROKER_TO_RESET_OFFSET => {
                 Self::ResetOffset(CommandHeader::decode(fields)?)
             }
