@@ -39,18 +39,22 @@ pub struct Client {
 
 impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connects");
-        stream
-            .set_read_timeout(Some(READ_TIMEOUT))
-            .expect("timeout");
-        stream.set_nodelay(true).expect("nodelay");
-        Client {
+        Client::try_connect(addr, READ_TIMEOUT).expect("connects")
+    }
+
+    /// Connects with `timeout` for the connect and for every read; an error instead of a
+    /// panic, for tests whose broker may be gone (the crash test).
+    pub fn try_connect(addr: SocketAddr, timeout: Duration) -> std::io::Result<Client> {
+        let stream = TcpStream::connect_timeout(&addr, timeout)?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_nodelay(true)?;
+        Ok(Client {
             stream,
             next_opaque: 1,
             input: Vec::new(),
             pushes: Vec::new(),
             serialize_type: SerializeType::Json,
-        }
+        })
     }
 
     pub fn request(&self, code: i32, ext: &[(&str, &str)]) -> RemotingCommand {
@@ -110,8 +114,31 @@ impl Client {
     }
 
     pub fn call(&mut self, command: RemotingCommand) -> RemotingCommand {
-        let opaque = self.send(command);
-        self.response(opaque)
+        self.try_call(command)
+            .expect("response before end of stream")
+    }
+
+    /// [`Client::call`] that returns an error when the write fails or the stream ends or
+    /// times out before the response.
+    pub fn try_call(&mut self, mut command: RemotingCommand) -> std::io::Result<RemotingCommand> {
+        command.opaque = self.next_opaque;
+        self.next_opaque += 1;
+        let mut out = BytesMut::new();
+        command.encode(&mut out).expect("encodes");
+        self.stream.write_all(&out)?;
+        loop {
+            let Some(frame) = self.read_frame() else {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "no response before end of stream or timeout",
+                ));
+            };
+            if !frame.is_response() {
+                self.pushes.push(frame);
+            } else if frame.opaque == command.opaque {
+                return Ok(frame);
+            }
+        }
     }
 
     pub fn call_code(&mut self, code: i32, ext: &[(&str, &str)]) -> RemotingCommand {
