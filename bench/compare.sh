@@ -10,6 +10,10 @@
 #                                             Maven jars (bench/apache-broker.sh) on loopback ports
 #                                             BENCH_NS_PORT/BENCH_BROKER_PORT (39876/40911), run,
 #                                             stop it again (fresh store each time)
+#     rocketmq-rust:ASYNC_FLUSH | rocketmq-rust:SYNC_FLUSH
+#                                             the same with the rocketmq-rust 1.0.0 name server +
+#                                             broker (bench/rocketmq-rust-broker.sh; the first use
+#                                             builds them with cargo install, 20-45 min)
 #     LABEL=HOST:PORT                         an already running name server (ours, rocketmq-rust, ...)
 #   Default: --target apache:ASYNC_FLUSH. -d is the run time per step (default 60), -s the body size.
 #   Each step uses a fresh topic (auto-created from TBW102: 4 queues, the producer default).
@@ -33,7 +37,7 @@ while [[ $# -gt 0 ]]; do
     -w) THREADS="$2"; shift 2 ;;
     -s) SIZE="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -46,16 +50,20 @@ OUT="${BENCH_OUT:-$(mktemp -d /tmp/bench-compare.XXXXXX)}"
 mkdir -p "$OUT/home"
 NSP="${BENCH_NS_PORT:-39876}"
 BRP="${BENCH_BROKER_PORT:-40911}"
-APACHE_RUNNING=""
+RUNNING="" # apache | rocketmq-rust: the broker this script started
 
-stop_apache() {
-  if [[ -n "$APACHE_RUNNING" ]]; then
-    APACHE_HOME="$OUT/apache" "$ROOT/bench/apache-broker.sh" stop >/dev/null 2>&1 || true
-    rm -rf "$OUT/apache/store" # commit-log files are 1 GiB each; keep only the logs
-    APACHE_RUNNING=""
-  fi
+stop_broker() {
+  case "$RUNNING" in
+    apache)
+      APACHE_HOME="$OUT/apache" "$ROOT/bench/apache-broker.sh" stop >/dev/null 2>&1 || true
+      rm -rf "$OUT/apache/store" ;; # commit-log files are 1 GiB each; keep only the logs
+    rocketmq-rust)
+      RMQRUST_HOME="$OUT/rocketmq-rust" "$ROOT/bench/rocketmq-rust-broker.sh" stop >/dev/null 2>&1 || true
+      rm -rf "$OUT/rocketmq-rust/store" ;;
+  esac
+  RUNNING=""
 }
-trap stop_apache EXIT
+trap stop_broker EXIT
 trap 'exit 130' INT TERM
 
 producer() { # NS TOPIC THREADS SECONDS LOG
@@ -70,10 +78,21 @@ for spec in "${TARGETS[@]}"; do
   if [[ "$spec" == apache:* ]]; then
     flush="${spec#apache:}"
     label="apache-5.3.3 $flush"
-    APACHE_RUNNING=1
+    RUNNING=apache
     if ! APACHE_HOME="$OUT/apache" NAMESRV_PORT="$NSP" BROKER_PORT="$BRP" FLUSH="$flush" \
          "$ROOT/bench/apache-broker.sh" start > "$OUT/apache-start.log" 2>&1; then
       cat "$OUT/apache-start.log" >&2
+      exit 1
+    fi
+    ns="127.0.0.1:$NSP"
+  elif [[ "$spec" == rocketmq-rust:* ]]; then
+    flush="${spec#rocketmq-rust:}"
+    label="rocketmq-rust-1.0.0 $flush"
+    "$ROOT/bench/rocketmq-rust-broker.sh" install || exit 1 # one-time cargo install, visible
+    RUNNING=rocketmq-rust
+    if ! RMQRUST_HOME="$OUT/rocketmq-rust" NAMESRV_PORT="$NSP" BROKER_PORT="$BRP" FLUSH="$flush" \
+         "$ROOT/bench/rocketmq-rust-broker.sh" start > "$OUT/rocketmq-rust-start.log" 2>&1; then
+      cat "$OUT/rocketmq-rust-start.log" >&2
       exit 1
     fi
     ns="127.0.0.1:$NSP"
@@ -102,7 +121,7 @@ for spec in "${TARGETS[@]}"; do
     overall=$(( ${total:-0} / DURATION ))
     ROWS+=("| $label | $w | $tps | $overall | $avgrt | $maxrt | $total | $(( ${sfail:-0} + ${rfail:-0} )) |")
   done
-  stop_apache
+  stop_broker
 done
 
 echo
