@@ -14,6 +14,8 @@
 #                                             the same with the rocketmq-rust 1.0.0 name server +
 #                                             broker (bench/rocketmq-rust-broker.sh; the first use
 #                                             builds them with cargo install, 20-45 min)
+#     ours:ASYNC_FLUSH | ours:SYNC_FLUSH       our release binaries (target/release/namesrv + broker,
+#                                             built with cargo build --release if missing) the same way
 #     LABEL=HOST:PORT                         an already running name server (ours, rocketmq-rust, ...)
 #   Default: --target apache:ASYNC_FLUSH. -d is the run time per step (default 60), -s the body size.
 #   Each step uses a fresh topic (auto-created from TBW102: 4 queues, the producer default).
@@ -50,13 +52,22 @@ OUT="${BENCH_OUT:-$(mktemp -d /tmp/bench-compare.XXXXXX)}"
 mkdir -p "$OUT/home"
 NSP="${BENCH_NS_PORT:-39876}"
 BRP="${BENCH_BROKER_PORT:-40911}"
-RUNNING="" # apache | rocketmq-rust: the broker this script started
+RUNNING="" # apache | rocketmq-rust | ours: the broker this script started
+OURS_PIDS=()
 
 stop_broker() {
   case "$RUNNING" in
     apache)
       APACHE_HOME="$OUT/apache" "$ROOT/bench/apache-broker.sh" stop >/dev/null 2>&1 || true
       rm -rf "$OUT/apache/store" ;; # commit-log files are 1 GiB each; keep only the logs
+    ours)
+      for p in "${OURS_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+      for p in "${OURS_PIDS[@]}"; do
+        for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null || true
+      done
+      OURS_PIDS=()
+      rm -rf "$OUT/ours/store" ;;
     rocketmq-rust)
       RMQRUST_HOME="$OUT/rocketmq-rust" "$ROOT/bench/rocketmq-rust-broker.sh" stop >/dev/null 2>&1 || true
       rm -rf "$OUT/rocketmq-rust/store" ;;
@@ -82,6 +93,36 @@ for spec in "${TARGETS[@]}"; do
     if ! APACHE_HOME="$OUT/apache" NAMESRV_PORT="$NSP" BROKER_PORT="$BRP" FLUSH="$flush" \
          "$ROOT/bench/apache-broker.sh" start > "$OUT/apache-start.log" 2>&1; then
       cat "$OUT/apache-start.log" >&2
+      exit 1
+    fi
+    ns="127.0.0.1:$NSP"
+  elif [[ "$spec" == ours:* ]]; then
+    flush="${spec#ours:}"
+    label="ours $flush"
+    if [[ ! -x "$ROOT/target/release/broker" || ! -x "$ROOT/target/release/namesrv" ]]; then
+      (cd "$ROOT" && cargo build --release -p broker -p namesrv) || exit 1
+    fi
+    RUNNING=ours
+    mkdir -p "$OUT/ours/store"
+    cat > "$OUT/ours/broker.conf" <<CONF
+brokerClusterName=DefaultCluster
+brokerName=broker-a
+brokerId=0
+brokerRole=ASYNC_MASTER
+flushDiskType=$flush
+namesrvAddr=127.0.0.1:$NSP
+brokerIP1=127.0.0.1
+listenPort=$BRP
+storePathRootDir=$OUT/ours/store
+autoCreateTopicEnable=true
+defaultTopicQueueNums=8
+CONF
+    "$ROOT/target/release/namesrv" --listen-port "$NSP" > "$OUT/ours-namesrv.log" 2>&1 < /dev/null &
+    OURS_PIDS+=($!)
+    "$ROOT/target/release/broker" -c "$OUT/ours/broker.conf" > "$OUT/ours-broker.log" 2>&1 < /dev/null &
+    OURS_PIDS+=($!)
+    if ! python3 "$ROOT/interop/python/route_probe.py" -n "127.0.0.1:$NSP" -t TBW102 --timeout 60 > /dev/null 2>&1; then
+      echo "compare.sh: our broker did not register: $(tail -n 3 "$OUT/ours-broker.log")" >&2
       exit 1
     fi
     ns="127.0.0.1:$NSP"
