@@ -160,6 +160,50 @@ fn check_back_then_commit() {
     assert_eq!(bodies(&mut producer, "TxCheck"), [b"checked".to_vec()]);
 }
 
+/// The check-back body is what Java's `checkLocalTransaction` receives: it must name the topic
+/// and queue the producer sent to, not the half topic and queue 0 it is stored in.
+#[test]
+fn check_back_body_names_the_real_topic_and_queue() {
+    let dir = crate::common::tempdir();
+    let broker = start_with(config(dir.path(), 15));
+    let mut producer = Client::connect(broker.local_addr());
+    heartbeat_producer(&mut producer);
+    let properties = props(&[
+        ("TRAN_MSG", "true"),
+        ("PGROUP", "pg"),
+        ("UNIQ_KEY", "U9"),
+        ("KEYS", "k9"),
+    ]);
+    let mut command = producer.send_request("TxReal", 3, b"real", &properties);
+    command.ext_mut().insert("a", "pg");
+    command.ext_mut().insert("f", "4");
+    assert_eq!(producer.call(command).code, response::SUCCESS);
+    let check = producer
+        .wait_push(request::CHECK_TRANSACTION_STATE, Duration::from_secs(5))
+        .expect("check-back");
+    let checked = &records(&check.body)[0];
+    assert_eq!(checked.topic, "TxReal");
+    assert_eq!(checked.queue_id, 3);
+    assert_eq!(checked.body, b"real");
+    assert_eq!(checked.property(keys::UNIQ_KEY), Some("U9"));
+    assert_eq!(checked.property(keys::KEYS), Some("k9"));
+    assert_eq!(checked.property(keys::PGROUP), Some("pg"));
+    // The header still names the stored half, so the answer settles it.
+    let offsets = (
+        ext_i64(&check, "commitLogOffset"),
+        ext_i64(&check, "tranStateTableOffset"),
+    );
+    assert_eq!(checked.physical_offset, offsets.0);
+    assert_eq!(checked.queue_offset, offsets.1);
+    assert_eq!(end(&mut producer, offsets, 8, true).code, response::SUCCESS);
+    let pulled = producer.pull("cg", "TxReal", 3, 0, 4, 0, Some("*"));
+    assert_eq!(
+        records(&pulled.body).first().map(|r| r.body.as_slice()),
+        Some(&b"real"[..]),
+        "{pulled:?}"
+    );
+}
+
 #[test]
 fn producer_gone_half_moves_to_check_max_topic() {
     let dir = crate::common::tempdir();

@@ -1,7 +1,7 @@
 //! Interop tests on the unchanged crates.io `rocketmq-client-rust` 1.0.0.
 //!
 //! ```text
-//! interop-rust-client <send-consume|orderly|tags> -n HOST:PORT [-c COUNT] [-t TOPIC] [-g GROUP] [--timeout SEC] [--post-sub BOOL]
+//! interop-rust-client <send-consume|orderly|tags|delay|retry|transaction> -n HOST:PORT [-c COUNT] [-t TOPIC] [-g GROUP] [--timeout SEC] [--post-sub BOOL]
 //! ```
 //! * `send-consume`: send COUNT (default 1000) with sync sends, push-consume them from a fresh
 //!   group; exactly the sent bodies must arrive.
@@ -12,8 +12,13 @@
 //!   and sysFlag bit 4); by default the broker must filter with the heartbeat's subscription,
 //!   whose `codeSet` this client 1.0.0 computes from the UNTRIMMED tags ("TagA ", " TagC").
 //!
+//! * `delay`, `retry`, `transaction`: delay levels, consumer retry + `%DLQ%`, transactional
+//!   messages with check-back; see [`reliability`].
+//!
 //! Prints `PASS ...` and exits 0, or `FAIL: reason` and exits 1. Bounded by --timeout (≤ 60 s).
 #![recursion_limit = "512"]
+
+mod reliability;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -49,7 +54,7 @@ struct Args {
 fn parse_args() -> Args {
     let mut it = std::env::args().skip(1);
     let cmd = it.next().unwrap_or_else(|| {
-        eprintln!("usage: interop-rust-client <send-consume|orderly|tags> -n HOST:PORT [-c N] [-t TOPIC] [-g GROUP] [--timeout SEC]");
+        eprintln!("usage: interop-rust-client <send-consume|orderly|tags|delay|retry|transaction> -n HOST:PORT [-c N] [-t TOPIC] [-g GROUP] [--timeout SEC]");
         std::process::exit(2)
     });
     let mut ns = std::env::var("NAMESRV_ADDR").unwrap_or_default();
@@ -83,6 +88,9 @@ fn parse_args() -> Args {
         count = match cmd.as_str() {
             "send-consume" => 1000,
             "orderly" => 400,
+            "delay" => 21,
+            "retry" => 10,
+            "transaction" => 30,
             _ => 200,
         };
     }
@@ -359,6 +367,9 @@ fn main() {
             "send-consume" => send_consume(&rt, &a).await,
             "orderly" => orderly(&rt, &a).await,
             "tags" => tags(&rt, &a).await,
+            "delay" => reliability::delay(&rt, &a).await,
+            "retry" => reliability::retry(&rt, &a).await,
+            "transaction" => reliability::transaction(&rt, &a).await,
             other => fail(format!("unknown subcommand {other}")),
         }
     });

@@ -41,7 +41,8 @@ import org.apache.rocketmq.common.message.MessageQueue;
  * </pre>
  *
  * TEST is one of: send-sync, send-async, send-oneway, send-batch, push-concurrent, push-orderly,
- * lite-pull, tag-filter, group-restart, admin-seed. Each test produces to its own topic (auto-created by the
+ * lite-pull, tag-filter, group-restart, admin-seed, and (in {@link Reliability}) delay, retry-dlq,
+ * transaction. Each test produces to its own topic (auto-created by the
  * broker from TBW102), consumes with its own group(s), exits 0 and prints "PASS ..." on success,
  * or prints "FAIL: reason" and exits 1. Every test is bounded by -timeout (default 60 s).
  */
@@ -148,6 +149,11 @@ public final class Main {
                 case "tag-filter": detail = tagFilter(c == null ? 200 : c); break;
                 case "group-restart": detail = groupRestart(c == null ? 300 : c); break;
                 case "admin-seed": detail = adminSeed(c == null ? 20 : c); break;
+                case "consume-hold": detail = consumeHold(c == null ? 30 : c); break;
+                case "trace": detail = trace(c == null ? 20 : c); break;
+                case "delay": detail = Reliability.delay(c == null ? 21 : c); break;
+                case "retry-dlq": detail = Reliability.retryDlq(c == null ? 20 : c); break;
+                case "transaction": detail = Reliability.transaction(c == null ? 30 : c); break;
                 default:
                     System.out.println("FAIL: unknown test " + test);
                     System.exit(2);
@@ -749,5 +755,71 @@ public final class Main {
         }
         System.out.printf("SEED topic=%s group=%s consumed=%d lag=%d%n", topic, group, n, lag);
         return "seeded " + (n + lag) + " messages, " + n + " consumed";
+    }
+
+    /**
+     * A live push consumer for mqadmin checks that ask the consumer itself (consumerStatus):
+     * subscribes -t with group -g, prints `READY clientId=ID` once started, and stays up for
+     * `seconds` (the caller kills it sooner).
+     */
+    static String consumeHold(int seconds) throws Exception {
+        DefaultMQPushConsumer c = pushConsumer(group, topic, "*");
+        c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> ConsumeConcurrentlyStatus.CONSUME_SUCCESS);
+        c.start();
+        System.out.println("READY clientId=" + c.getDefaultMQPushConsumerImpl().getmQClientFactory().getClientId());
+        System.out.flush();
+        try {
+            Thread.sleep(Math.min(seconds, 55) * 1000L);
+        } finally {
+            c.shutdown();
+        }
+        return "held " + seconds + " s";
+    }
+
+    /**
+     * Message trace: a producer with enableMsgTrace sends `n` messages; its trace dispatcher
+     * writes "Pub" records to RMQ_SYS_TRACE_TOPIC (the broker runs with traceTopicEnable=true);
+     * every sent msgId must show up in a trace record.
+     */
+    static String trace(int n) throws Exception {
+        DefaultMQProducer p = new DefaultMQProducer("itp_" + group, true, null);
+        p.setNamesrvAddr(ns);
+        p.setInstanceName("it-p-" + runId + "-" + INSTANCE.incrementAndGet());
+        p.setSendMsgTimeout(10000);
+        p.start();
+        Set<String> ids = new LinkedHashSet<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                SendResult r = p.send(new Message(topic, "TagA", "trace-" + i, body(i).getBytes(StandardCharsets.UTF_8)));
+                check(r.getSendStatus() == SendStatus.SEND_OK, "send " + i + ": status " + r.getSendStatus());
+                ids.add(r.getMsgId());
+            }
+            Thread.sleep(1500); // the trace dispatcher flushes in batches
+        } finally {
+            p.shutdown();
+        }
+        Set<String> traced = ConcurrentHashMap.newKeySet();
+        DefaultMQPushConsumer c = pushConsumer(group + "_trace", "RMQ_SYS_TRACE_TOPIC", "*");
+        c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                String text = str(m.getBody());
+                for (String id : ids) {
+                    if (text.contains(id)) {
+                        traced.add(id);
+                    }
+                }
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        c.start();
+        try {
+            while (remainingMs() > 0 && traced.size() < ids.size()) {
+                Thread.sleep(100);
+            }
+        } finally {
+            c.shutdown();
+        }
+        check(traced.size() == ids.size(), (ids.size() - traced.size()) + " of " + ids.size() + " sent messages have no trace record");
+        return n + " messages traced";
     }
 }
