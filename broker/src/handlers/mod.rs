@@ -15,7 +15,7 @@
 //! | 202, 208 | [`admin_stats`] |
 //! | 25, 26 | [`admin_config`] |
 //! | 307, 309 | [`admin_client`] |
-//! | 43, 45, 222 | [`admin_offset`] |
+//! | 43, 45, 212, 222 | [`admin_offset`] |
 //! | 200, 201, 203, 204, 207, 300 | [`admin_group`] |
 //!
 //! Handlers return `Result<T, RemotingCommand>` where the error is the rejection response
@@ -103,7 +103,7 @@ pub async fn dispatch(
         }
         request::GET_BROKER_CONFIG => admin_config::get_config(context, &command).await,
         request::UPDATE_BROKER_CONFIG => admin_config::update_config(context, &command).await,
-        request::INVOKE_BROKER_TO_RESET_OFFSET => {
+        request::INVOKE_BROKER_TO_RESET_OFFSET | request::RESET_CONSUMER_OFFSET_IN_BROKER => {
             admin_offset::reset_offset(context, &command).await
         }
         request::GET_ALL_DELAY_OFFSET => admin_offset::all_delay_offsets(context, &command).await,

@@ -54,6 +54,14 @@ fn reset_offset_by_time_and_all_offsets() {
     // No consumer online.
     let offline = call(&mut client, reset(&middle, "true"));
     assert_eq!(offline.code, response::CONSUMER_NOT_ONLINE, "{offline:?}");
+    // The older code (212) is served the same way.
+    let pairs = reset(&middle, "true");
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let old = client.call_code(request::RESET_CONSUMER_OFFSET_IN_BROKER, &pairs);
+    assert_eq!(old.code, response::CONSUMER_NOT_ONLINE, "{old:?}");
 
     let mut consumer = Client::connect(broker.local_addr());
     assert_eq!(
