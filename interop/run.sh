@@ -249,7 +249,8 @@ done
 
 # delay levels (1 s / 5 s / 10 s), consumer retry + %DLQ% (maxReconsumeTimes 2, broker-chosen level 3 and
 # level 1 retries), transactional commit / rollback / check-back: each 15-25 s.
-for jt in delay retry-dlq transaction; do
+# timer: 5.x timer messages (setDelayTimeMs / setDelayTimeSec / setDeliverTimeMs); not in 4.9.8.
+for jt in delay timer retry-dlq transaction; do
   t "java5:$jt" 90 "${JAVA5[@]}" interop.Main "$jt" -n "$NS"
 done
 for jt in delay retry-dlq transaction; do

@@ -152,6 +152,7 @@ public final class Main {
                 case "consume-hold": detail = consumeHold(c == null ? 30 : c); break;
                 case "trace": detail = trace(c == null ? 20 : c); break;
                 case "delay": detail = Reliability.delay(c == null ? 21 : c); break;
+                case "timer": detail = Reliability.timer(c == null ? 21 : c); break;
                 case "retry-dlq": detail = Reliability.retryDlq(c == null ? 20 : c); break;
                 case "transaction": detail = Reliability.transaction(c == null ? 30 : c); break;
                 default:

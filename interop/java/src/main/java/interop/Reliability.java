@@ -92,6 +92,28 @@ final class Reliability {
      * message, ours drops it: not checked).
      */
     static String delay(int n) throws Exception {
+        return scheduled(n, false);
+    }
+
+    /**
+     * Timer messages (client 5.x): `n` messages round robin with setDelayTimeMs(1500),
+     * setDelayTimeSec(3) and setDeliverTimeMs(now + 2500), checked like {@link #delay}, but
+     * allowed up to 1 s early: the Apache broker's timer wheel has a 1 s precision
+     * (timerPrecisionMs) and may deliver a message up to one slot before its time.
+     */
+    static String timer(int n) throws Exception {
+        return scheduled(n, true);
+    }
+
+    /** Client 5.x's timer setters, called by name so this source still compiles against 4.9.8. */
+    static void timerApi(Message m, String setter, long value) throws Exception {
+        Message.class.getMethod(setter, long.class).invoke(m, value);
+    }
+
+    static final long[] TIMER_MS = {1500, 3000, 2500};
+    static final long TIMER_EARLY_MS = 1000;
+
+    static String scheduled(int n, boolean timers) throws Exception {
         DefaultMQProducer p = Main.producer();
         String topic = Main.topic;
         Map<String, List<Delivery>> got = new ConcurrentHashMap<>();
@@ -137,14 +159,24 @@ final class Reliability {
             for (int i = 0; i < n; i++) {
                 int level = 1 + i % 3;
                 Message m = new Message(topic, "TagD", "dk-" + i, body(i).getBytes(StandardCharsets.UTF_8));
-                m.setDelayTimeLevel(level);
                 m.putUserProperty("idx", Integer.toString(i));
                 long before = System.currentTimeMillis();
+                long waitMs = timers ? TIMER_MS[level - 1] : LEVEL_MS[level];
+                if (!timers) {
+                    m.setDelayTimeLevel(level);
+                } else if (level == 1) {
+                    timerApi(m, "setDelayTimeMs", waitMs);
+                } else if (level == 2) {
+                    timerApi(m, "setDelayTimeSec", waitMs / 1000);
+                } else {
+                    timerApi(m, "setDeliverTimeMs", before + waitMs);
+                }
                 SendResult r = p.send(m);
                 long after = System.currentTimeMillis();
                 check(r.getSendStatus() == SendStatus.SEND_OK, "send " + i + ": status " + r.getSendStatus());
                 check(topic.equals(r.getMessageQueue().getTopic()), "send " + i + ": queue " + r.getMessageQueue());
-                window[i] = new long[] {before + LEVEL_MS[level] - EARLY_MS, after + LEVEL_MS[level] + LATE_MS, level};
+                long early = timers ? TIMER_EARLY_MS : EARLY_MS;
+                window[i] = new long[] {before + waitMs - early, after + waitMs + LATE_MS, level, early};
             }
             dbg("sent " + n);
             while (remainingMs() > 0 && error.get() == null) {
@@ -163,20 +195,21 @@ final class Reliability {
             c.shutdown();
         }
         check(error.get() == null, error.get());
+        String what = timers ? "timer kind" : "delay level";
         long worstLateMs = Long.MIN_VALUE;
         for (int i = 0; i < n; i++) {
             List<Delivery> d = got.get(body(i));
             long level = window[i][2];
-            check(d != null, "delay level " + level + " message " + i + " never delivered");
-            check(d.size() == 1, "delay level " + level + " message " + i + " delivered " + d.size() + " times");
+            check(d != null, what + " " + level + " message " + i + " never delivered");
+            check(d.size() == 1, what + " " + level + " message " + i + " delivered " + d.size() + " times");
             long at = d.get(0).atMs;
-            check(at >= window[i][0], "delay level " + level + " message " + i + " delivered "
-                + (window[i][0] + EARLY_MS - at) + " ms before it was due");
-            check(at <= window[i][1], "delay level " + level + " message " + i + " delivered "
+            check(at >= window[i][0], what + " " + level + " message " + i + " delivered "
+                + (window[i][0] + window[i][3] - at) + " ms before it was due");
+            check(at <= window[i][1], what + " " + level + " message " + i + " delivered "
                 + (at - window[i][1] + LATE_MS) + " ms after it was due (allowed " + LATE_MS + ")");
             worstLateMs = Math.max(worstLateMs, at - (window[i][1] - LATE_MS));
         }
-        return n + " messages at delay levels 1/2/3 each delivered once on time (latest " + worstLateMs
+        return n + " messages (" + what + " 1/2/3) each delivered once on time (latest " + worstLateMs
             + " ms after due); properties " + sample.get();
     }
 
