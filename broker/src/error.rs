@@ -18,11 +18,6 @@ pub enum Error {
     },
     #[error("embedded name server: {0}")]
     Namesrv(String),
-    #[error("cannot listen on {addr}: {source} (is another broker running there?)")]
-    PortInUse {
-        addr: std::net::SocketAddr,
-        source: std::io::Error,
-    },
     #[error("shard {shard} failed to start: {reason}")]
     ShardStart { shard: u16, reason: String },
     #[error("shard executor: {0}")]

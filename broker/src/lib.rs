@@ -157,7 +157,6 @@ pub fn spawn(mut config: BrokerConfig) -> Result<BrokerHandle, Error> {
         source,
     })?;
     metadata::check_layout(&config)?;
-    ensure_port_free(&config)?;
     let topics = TopicTable::load(&config)?;
     let groups = SubscriptionGroups::load(&config)?;
     let embedded_namesrv = if config.namesrv_addrs.is_empty() {
@@ -221,19 +220,6 @@ pub fn spawn(mut config: BrokerConfig) -> Result<BrokerHandle, Error> {
     }
     tracing::info!(target: LOG, addr = %handle.local_addr, shards = config.shards, "broker started");
     Ok(handle)
-}
-
-/// The shards listen with `SO_REUSEPORT`, which would also let them join another process's
-/// listener on the same port and silently split its clients with it. A plain bind first
-/// makes a taken port fail the start instead.
-fn ensure_port_free(config: &BrokerConfig) -> Result<(), Error> {
-    if config.listen_port == 0 {
-        return Ok(());
-    }
-    let addr = SocketAddr::new(config.listen_ip, config.listen_port);
-    std::net::TcpListener::bind(addr)
-        .map(drop)
-        .map_err(|source| Error::PortInUse { addr, source })
 }
 
 /// Runs the broker until `shutdown` receives a message (or its sender is dropped).

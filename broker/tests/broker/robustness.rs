@@ -83,23 +83,3 @@ fn in_flight_limit_answers_system_busy() {
     assert!(busy.remark.as_deref().unwrap_or("").contains("in flight"));
     std::thread::sleep(Duration::from_millis(10));
 }
-
-#[test]
-fn a_second_broker_on_a_taken_port_refuses_to_start() {
-    let dir = crate::common::tempdir();
-    let first = crate::common::start(dir.path());
-    let other = crate::common::tempdir();
-    let mut config = broker::BrokerConfig::for_tests(other.path());
-    config.listen_ip = first.local_addr().ip();
-    config.listen_port = first.local_addr().port();
-    match broker::spawn(config) {
-        Err(error) => assert!(error.to_string().contains("cannot listen on"), "{error}"),
-        Ok(_) => panic!("a second broker joined the first one's port"),
-    }
-    // The first broker still serves.
-    let mut client = crate::common::Client::connect(first.local_addr());
-    assert_eq!(
-        client.send_message("PortTopic", 0, b"still here", "").code,
-        protocol::code::response::SUCCESS
-    );
-}
