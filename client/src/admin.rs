@@ -359,6 +359,30 @@ impl AdminClient {
             .map_err(|e| ClientError::decode("ConsumerRunningInfo", e))
     }
 
+    /// CONSUME_MESSAGE_DIRECTLY: the broker hands the message `offset_msg_id` to the consumer
+    /// `client_id` of `group`, whose listener consumes it once; returns its
+    /// `ConsumeMessageDirectlyResult` JSON.
+    ///
+    /// # Errors
+    /// Broker errors (message or consumer not found, no answer in time).
+    pub async fn consume_message_directly(
+        &self,
+        broker_addr: &str,
+        group: &str,
+        client_id: &str,
+        offset_msg_id: &str,
+    ) -> Result<serde_json::Value> {
+        let mut request = self.instance.new_request(request::CONSUME_MESSAGE_DIRECTLY);
+        *request.ext_mut() = ext(&[
+            ("consumerGroup", some(group)),
+            ("clientId", some(client_id)),
+            ("msgId", some(offset_msg_id)),
+        ]);
+        let response = self.broker_ok(broker_addr, request).await?;
+        protocol::body::fastjson::decode_lenient(&response.body, "ConsumeMessageDirectlyResult")
+            .map_err(|e| ClientError::decode("ConsumeMessageDirectlyResult", e))
+    }
+
     /// GET_PRODUCER_CONNECTION_LIST.
     ///
     /// # Errors

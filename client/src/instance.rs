@@ -37,7 +37,14 @@ pub struct ConsumerRegistration {
     /// Builds the group's heartbeat entry (subscriptions may change).
     pub data: Arc<dyn Fn() -> ConsumerData + Send + Sync>,
     pub events: mpsc::UnboundedSender<ConsumerEvent>,
+    /// CONSUME_MESSAGE_DIRECTLY: runs the group's listener on one message (blocking; called
+    /// on a blocking thread) and returns the `ConsumeMessageDirectlyResult` JSON. `None` for
+    /// consumers without a listener (lite pull).
+    pub consume_directly: Option<ConsumeDirectly>,
 }
+
+/// See [`ConsumerRegistration::consume_directly`].
+pub type ConsumeDirectly = Arc<dyn Fn(MessageExt) -> serde_json::Value + Send + Sync>;
 
 /// CHECK_TRANSACTION_STATE from a broker: the half message and where to answer.
 #[derive(Debug, Clone)]
@@ -553,6 +560,23 @@ fn handle_inbound(inner: &Arc<Inner>, inbound: InboundRequest) {
             let response = running_info(inner, &inbound.command);
             tokio::spawn(async move { inbound.respond(response).await });
         }
+        request::CONSUME_MESSAGE_DIRECTLY => {
+            let handler = inbound
+                .command
+                .ext("consumerGroup")
+                .and_then(|group| {
+                    inner
+                        .consumers
+                        .read()
+                        .ok()
+                        .and_then(|consumers| consumers.get(group).cloned())
+                })
+                .and_then(|registration| registration.consume_directly);
+            tokio::spawn(async move {
+                let response = consume_directly(&inbound.command, handler).await;
+                inbound.respond(response).await;
+            });
+        }
         request::RESET_CONSUMER_CLIENT_OFFSET => {
             let group = inbound.command.ext("group").unwrap_or_default().to_owned();
             let queues = wire::decode_body::<wire::ResetOffsetBody>(
@@ -577,6 +601,34 @@ fn handle_inbound(inner: &Arc<Inner>, inbound: InboundRequest) {
                 inbound.respond(response).await;
             });
         }
+    }
+}
+
+/// CONSUME_MESSAGE_DIRECTLY (mqadmin `consumeMessage`): the stored record in the body goes to
+/// the group's listener once, outside the normal flow (no offset, no retry).
+async fn consume_directly(
+    command: &RemotingCommand,
+    handler: Option<ConsumeDirectly>,
+) -> RemotingCommand {
+    let Some(handler) = handler else {
+        return RemotingCommand::response_to(command, response::SYSTEM_ERROR)
+            .with_remark("no listener of this consumer group in this client");
+    };
+    let message = match MessageExt::decode_all(&command.body, "") {
+        Ok(mut messages) if !messages.is_empty() => messages.swap_remove(0),
+        _ => {
+            return RemotingCommand::response_to(command, response::SYSTEM_ERROR)
+                .with_remark("the body holds no message");
+        }
+    };
+    match tokio::task::spawn_blocking(move || handler(message)).await {
+        Ok(result) => match serde_json::to_vec(&result) {
+            Ok(body) => RemotingCommand::response_to(command, response::SUCCESS).with_body(body),
+            Err(error) => RemotingCommand::response_to(command, response::SYSTEM_ERROR)
+                .with_remark(error.to_string()),
+        },
+        Err(error) => RemotingCommand::response_to(command, response::SYSTEM_ERROR)
+            .with_remark(format!("listener failed: {error}")),
     }
 }
 

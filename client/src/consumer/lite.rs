@@ -205,6 +205,7 @@ impl LitePullConsumer {
                         })
                 }),
                 events,
+                consume_directly: None,
             },
         );
         let weak = Arc::downgrade(&shared);

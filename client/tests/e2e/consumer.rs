@@ -460,6 +460,25 @@ async fn running_info_is_answered_through_the_broker() {
         .consumer_running_info(&broker, &group, "nobody@0")
         .await
         .is_err());
+
+    // CONSUME_MESSAGE_DIRECTLY: the listener gets the message once more, on request.
+    let producer = producer(&cluster.namesrv).await;
+    let sent = producer.send(Message::new(&topic, "direct")).await.unwrap();
+    producer.shutdown().await;
+    wait_for(&seen, 1, Duration::from_secs(20)).await;
+    let result = admin
+        .consume_message_directly(&broker, &group, &client_id, &sent.offset_msg_id)
+        .await
+        .unwrap();
+    assert_eq!(result["consumeResult"], "CR_SUCCESS", "{result}");
+    assert_eq!(result["order"], false);
+    let direct = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| &m.body[..] == b"direct")
+        .count();
+    assert_eq!(direct, 2, "once by the normal flow, once directly");
     admin.shutdown().await;
     consumer.shutdown().await;
 }

@@ -19,10 +19,13 @@ use crate::consumer::offset_store::{default_local_dir, OffsetStore};
 use crate::consumer::process_queue::ProcessQueue;
 use crate::consumer::pull::{self, PullArgs, PullStatus};
 use crate::consumer::subscription::{Expression, Subscription};
-use crate::consumer::{ConsumeFromWhere, Listener, MessageModel, PushConsumerOptions};
+use crate::consumer::{
+    ConsumeConcurrentlyContext, ConsumeConcurrentlyStatus, ConsumeFromWhere, ConsumeOrderlyContext,
+    ConsumeOrderlyStatus, Listener, MessageModel, PushConsumerOptions,
+};
 use crate::error::{ClientError, Result};
 use crate::instance::{ClientInstance, ConsumerEvent, ConsumerRegistration};
-use crate::message::{retry_topic, MessageQueue, RETRY_GROUP_TOPIC_PREFIX};
+use crate::message::{retry_topic, MessageExt, MessageQueue, RETRY_GROUP_TOPIC_PREFIX};
 use crate::wire::ConsumerData;
 
 /// Wait after a failed pull (`pullTimeDelayMillsWhenException`).
@@ -163,6 +166,7 @@ impl PushConsumer {
                         .unwrap_or_else(empty_consumer_data)
                 }),
                 events,
+                consume_directly: Some(consume_directly(&shared.listener)),
             },
         );
         let topics: Vec<String> = shared.subscription_topics();
@@ -589,4 +593,48 @@ async fn pull_loop(
             }
         }
     }
+}
+
+/// CONSUME_MESSAGE_DIRECTLY: the listener on one message, answered as Java's
+/// `ConsumeMessageDirectlyResult` (`CR_SUCCESS`, `CR_LATER`, `CR_THROW_EXCEPTION` on a panic).
+fn consume_directly(listener: &Listener) -> crate::instance::ConsumeDirectly {
+    let listener = listener.clone();
+    Arc::new(move |message: MessageExt| {
+        let started = std::time::Instant::now();
+        let queue = message.queue();
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &listener {
+            Listener::Concurrently(listener) => {
+                let mut context = ConsumeConcurrentlyContext {
+                    queue,
+                    delay_level_when_next_consume: 0,
+                    ack_index: 0,
+                };
+                match listener.consume_message(std::slice::from_ref(&message), &mut context) {
+                    ConsumeConcurrentlyStatus::ConsumeSuccess => "CR_SUCCESS",
+                    ConsumeConcurrentlyStatus::ReconsumeLater => "CR_LATER",
+                }
+            }
+            Listener::Orderly(listener) => {
+                let mut context = ConsumeOrderlyContext {
+                    queue,
+                    suspend_current_queue_time_ms: -1,
+                };
+                match listener.consume_message(std::slice::from_ref(&message), &mut context) {
+                    ConsumeOrderlyStatus::Success => "CR_SUCCESS",
+                    ConsumeOrderlyStatus::SuspendCurrentQueueAMoment => "CR_LATER",
+                }
+            }
+        }));
+        let (result, remark) = match run {
+            Ok(result) => (result, String::new()),
+            Err(_) => ("CR_THROW_EXCEPTION", "the listener panicked".to_owned()),
+        };
+        serde_json::json!({
+            "order": matches!(listener, Listener::Orderly(_)),
+            "autoCommit": true,
+            "consumeResult": result,
+            "remark": remark,
+            "spentTimeMills": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    })
 }
