@@ -502,6 +502,16 @@ if selected mqadmin:consumerStatus; then
       run_cmd mqadmin:consumerStatus "$tmo" "${MQADMIN[@]}" consumerStatus -n "$NS" -g "$LG" -i "$CID"
       if [[ $RC == 0 ]] && grep -aq "$MT" "$LOG" && grep -aq "PROP_CONSUME_TYPE" "$LOG"; then pass mqadmin:consumerStatus
       else fail mqadmin:consumerStatus "no running info of $CID (exit $RC): $(grep -av '^\s*$' "$LOG" | tail -n 1 | cut -c1-200)"; fi
+      # queryMsgById -g -d: the broker forwards CONSUME_MESSAGE_DIRECTLY (309) with the stored
+      # record to the same live consumer, whose listener consumes it and answers CR_SUCCESS.
+      if selected mqadmin:consumeDirectly; then
+        if [[ -z "$SEED_LOG" ]]; then fail mqadmin:consumeDirectly "needs a successful mqadmin:seed"
+        else
+          run_cmd mqadmin:consumeDirectly "$tmo" "${MQADMIN[@]}" queryMsgById -n "$NS" -t "$MT" -i "$(seeded offsetMsgId)" -g "$LG" -d "$CID"
+          if [[ $RC == 0 ]] && grep -aq "consumeResult=CR_SUCCESS" "$LOG"; then pass mqadmin:consumeDirectly
+          else fail mqadmin:consumeDirectly "no CR_SUCCESS from $CID (exit $RC): $(grep -a 'ConsumeMessageDirectlyResult\|Exception' "$LOG" | head -n 1 | cut -c1-200)"; fi
+        fi
+      fi
     fi
     kill "$HOLD_PID" 2>/dev/null
   fi
