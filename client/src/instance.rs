@@ -564,13 +564,7 @@ fn handle_inbound(inner: &Arc<Inner>, inbound: InboundRequest) {
             let handler = inbound
                 .command
                 .ext("consumerGroup")
-                .and_then(|group| {
-                    inner
-                        .consumers
-                        .read()
-                        .ok()
-                        .and_then(|consumers| consumers.get(group).cloned())
-                })
+                .and_then(|group| registration(inner, group))
                 .and_then(|registration| registration.consume_directly);
             tokio::spawn(async move {
                 let response = consume_directly(&inbound.command, handler).await;
@@ -636,11 +630,7 @@ async fn consume_directly(
 /// subscriptions as `ConsumerRunningInfo` JSON (no per-queue table or thread dump).
 fn running_info(inner: &Inner, command: &RemotingCommand) -> RemotingCommand {
     let group = command.ext("consumerGroup").unwrap_or_default();
-    let data = inner
-        .consumers
-        .read()
-        .ok()
-        .and_then(|consumers| consumers.get(group).map(|c| (c.data)()));
+    let data = registration(inner, group).map(|registration| (registration.data)());
     let Some(data) = data else {
         return RemotingCommand::response_to(command, response::SYSTEM_ERROR).with_remark(format!(
             "The Consumer Group <{group}> not exist in this consumer"
@@ -667,14 +657,18 @@ fn running_info(inner: &Inner, command: &RemotingCommand) -> RemotingCommand {
     }
 }
 
-fn send_consumer_event(inner: &Inner, group: &str, event: ConsumerEvent) {
-    let sender = inner
+/// The registration of consumer group `group` in this client, if any.
+fn registration(inner: &Inner, group: &str) -> Option<ConsumerRegistration> {
+    inner
         .consumers
         .read()
         .ok()
-        .and_then(|consumers| consumers.get(group).map(|c| c.events.clone()));
-    if let Some(sender) = sender {
-        let _ = sender.send(event);
+        .and_then(|consumers| consumers.get(group).cloned())
+}
+
+fn send_consumer_event(inner: &Inner, group: &str, event: ConsumerEvent) {
+    if let Some(registration) = registration(inner, group) {
+        let _ = registration.events.send(event);
     }
 }
 

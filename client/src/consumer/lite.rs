@@ -548,15 +548,8 @@ impl LiteShared {
                 stopped: std::sync::atomic::AtomicBool::new(false),
                 interrupt: tokio::sync::Notify::new(),
             });
-            let inserted = self.queues.lock().is_ok_and(|mut table| {
-                if table.contains_key(mq) {
-                    return false;
-                }
+            if let Ok(mut table) = self.queues.lock() {
                 table.insert(mq.clone(), state.clone());
-                true
-            });
-            if !inserted {
-                continue;
             }
             tokio::spawn(pull_loop(self.clone(), mq.clone(), state));
         }
