@@ -235,6 +235,7 @@ mod tests {
             measured_s: 10.0,
             messages_per_s: requests_ok as f64 / 10.0,
             mb_per_s: 1.0,
+            messages_ok: requests_ok,
             requests_ok,
             requests_not_durable: 0,
             send_failed: 0,
@@ -249,6 +250,7 @@ mod tests {
                 max_us: 4,
             },
             consumed_per_s: 0.0,
+            consumed: 0,
             end_to_end: Percentiles::default(),
             host: Some(host),
         }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{Load, SendMode, Workload};
+use crate::config::{Load, SendMode, Via, Workload};
 use crate::peak::{geometric_levels, PeakRule};
 use crate::report::Report;
 use crate::workflow::{self, RampPlan, Settings};
@@ -48,14 +48,24 @@ pub enum ModeArg {
     Oneway,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ViaArg {
+    Client,
+    Raw,
+}
+
 #[derive(Args, Debug, Clone, Default)]
 pub struct WorkloadArgs {
     /// Name server list host:port;host:port [default: 127.0.0.1:9876]
     #[arg(short = 'n', long)]
     pub namesrv: Option<String>,
-    /// Send straight to this broker host:port (no name server).
+    /// Send straight to this broker host:port (no name server; implies --via raw).
     #[arg(long)]
     pub broker: Option<String>,
+    /// Send and consume through our client crate or loadgen's raw protocol codec
+    /// [default: client; raw with --broker]
+    #[arg(long, value_enum)]
+    pub via: Option<ViaArg>,
     /// Topic [default: BenchmarkTest]
     #[arg(short = 't', long)]
     pub topic: Option<String>,
@@ -136,6 +146,10 @@ impl WorkloadArgs {
         Workload {
             namesrv: self.namesrv.clone().unwrap_or(defaults.namesrv),
             broker: self.broker.clone(),
+            via: match (self.via, &self.broker) {
+                (Some(ViaArg::Raw), _) | (None, Some(_)) => Via::Raw,
+                (Some(ViaArg::Client), _) | (None, None) => Via::Client,
+            },
             topic: self.topic.clone().unwrap_or(defaults.topic),
             queues: self.queues.unwrap_or(defaults.queues),
             message_bytes: self.message_bytes.unwrap_or(defaults.message_bytes),

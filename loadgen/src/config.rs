@@ -34,6 +34,19 @@ pub enum SendMode {
     Oneway,
 }
 
+/// Which code path requests go through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// Our `client` crate: producers with routing, retries and pipelining; lite pull
+    /// consumers. What a Rust application sees.
+    #[default]
+    Client,
+    /// loadgen's own codec on std TCP: the least client overhead; works with `--broker`
+    /// (no name server).
+    Raw,
+}
+
 /// What the load level means.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -74,6 +87,8 @@ pub struct Workload {
     pub namesrv: String,
     /// Send straight to this broker (`host:port`), skipping the name server. Default: none.
     pub broker: Option<String>,
+    /// Client crate or raw protocol. Default: client (raw when `broker` is set).
+    pub via: Via,
     /// Topic. Default: `BenchmarkTest` (the Java tool's). Created if the route is missing.
     pub topic: String,
     /// Queues of the topic when loadgen creates it. Default: 8. Maximum: 1024.
@@ -121,6 +136,7 @@ impl Default for Workload {
         Workload {
             namesrv: "127.0.0.1:9876".to_owned(),
             broker: None,
+            via: Via::Client,
             topic: "BenchmarkTest".to_owned(),
             queues: 8,
             message_bytes: 1024,
@@ -186,6 +202,11 @@ impl Workload {
         check(
             self.duration_s > 0 || self.count > 0,
             "duration_s and count are both 0".to_owned(),
+        )?;
+        check(
+            self.via == Via::Raw || self.broker.is_none(),
+            "the client path routes through the name server: use via raw with a broker address"
+                .to_owned(),
         )?;
         check(self.send_timeout_ms > 0, "send_timeout_ms is 0".to_owned())?;
         check(

@@ -235,6 +235,9 @@ pub struct StepSummary {
     pub measured_s: f64,
     pub messages_per_s: f64,
     pub mb_per_s: f64,
+    /// Messages acknowledged (a batch request counts its messages).
+    #[serde(default)]
+    pub messages_ok: u64,
     pub requests_ok: u64,
     pub requests_not_durable: u64,
     pub send_failed: u64,
@@ -242,6 +245,9 @@ pub struct StepSummary {
     pub error_ratio: f64,
     pub latency: Percentiles,
     pub consumed_per_s: f64,
+    /// Messages consumed.
+    #[serde(default)]
+    pub consumed: u64,
     pub end_to_end: Percentiles,
     pub host: Option<HostSummary>,
 }
@@ -284,6 +290,7 @@ impl StepSummary {
             mb_per_s: (interval.messages_ok as f64 * message_bytes as f64)
                 / (1024.0 * 1024.0)
                 / seconds,
+            messages_ok: interval.messages_ok,
             requests_ok: interval.requests_ok,
             requests_not_durable: interval.requests_not_durable,
             send_failed: interval.send_failed,
@@ -295,6 +302,7 @@ impl StepSummary {
             },
             latency: Percentiles::of(&interval.latency),
             consumed_per_s: interval.consumed as f64 / seconds,
+            consumed: interval.consumed,
             end_to_end: Percentiles::of(&interval.end_to_end),
             host,
         }

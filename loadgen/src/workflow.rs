@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context as _, Result};
 
 use crate::bottleneck::{self, name_bottleneck};
-use crate::config::{Load, Workload};
+use crate::config::{Load, Via, Workload};
 use crate::driver::Driver;
 use crate::launch::{LaunchedBroker, DEFAULT_BROKER_COMMAND};
 use crate::peak::{detect_peak, PeakDecision, PeakRule, StepPoint};
@@ -21,6 +21,7 @@ use crate::report::{
 };
 use crate::sampler::{self, HostSampler, HostSecond};
 use crate::stats::{Interval, Percentiles};
+use crate::target::client::ClientTarget;
 use crate::target::raw::{wire::now_unix_ms, RawTarget};
 use crate::target::{route, LoadTarget};
 
@@ -252,8 +253,12 @@ pub fn execute(mut settings: Settings) -> Result<Finished> {
 fn discover(workload: &Workload, attempts_s: u64) -> Result<Arc<dyn LoadTarget>> {
     let deadline = Instant::now() + Duration::from_secs(attempts_s);
     loop {
-        match RawTarget::discover(workload) {
-            Ok(target) => return Ok(Arc::new(target)),
+        let found: Result<Arc<dyn LoadTarget>, _> = match workload.via {
+            Via::Client => ClientTarget::discover(workload).map(|t| Arc::new(t) as _),
+            Via::Raw => RawTarget::discover(workload).map(|t| Arc::new(t) as _),
+        };
+        match found {
+            Ok(target) => return Ok(target),
             Err(error @ crate::target::TargetError::RemoteAddress(_)) => {
                 return Err(anyhow!(error))
             }

@@ -3,16 +3,20 @@
 
 mod support;
 
-use loadgen::config::{Load, SendMode, Workload};
+use loadgen::config::{Load, SendMode, Via, Workload};
 use loadgen::peak::PeakRule;
 use loadgen::report::{Mode, Phase, Report};
 use loadgen::workflow::{self, RampPlan, Settings};
 
 use support::MockBroker;
 
+/// The mock answers loadgen's raw requests only (no heartbeats or client bookkeeping), so
+/// the workflow tests drive it through the raw path; the in-process broker test below uses
+/// the client crate.
 fn workload(broker: &MockBroker) -> Workload {
     Workload {
         namesrv: broker.address.to_string(),
+        via: Via::Raw,
         queues: 4,
         message_bytes: 256,
         producers: 2,
@@ -161,8 +165,54 @@ fn remote_targets_are_refused_without_the_flag() {
     assert!(error.to_string().contains("--allow-remote"), "{error}");
 }
 
+/// A counted run through the client crate against our in-process broker: batches, tags,
+/// keys; every message is acknowledged once and consumed once.
+#[test]
+fn client_path_run_sends_and_consumes_exactly_the_count() {
+    let store = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let handle =
+        broker::spawn(broker::BrokerConfig::for_tests(store.path())).expect("broker starts");
+    let namesrv = handle.namesrv_addrs()[0].to_string();
+    let out = tempfile::tempdir().expect("tempdir");
+    let workload = Workload {
+        namesrv,
+        via: Via::Client,
+        topic: "LoadgenClientCount".to_owned(),
+        queues: 4,
+        message_bytes: 512,
+        batch_messages: 10,
+        producers: 2,
+        consumers: 2,
+        tag_count: 3,
+        keys: true,
+        count: 3000,
+        duration_s: 0,
+        load: Load::Concurrency { requests: 8 },
+        ..Workload::default()
+    };
+    let finished = workflow::execute(settings(workload, out.path())).expect("run");
+    let total = &finished.report.total;
+    assert_eq!(total.send_failed + total.response_failed, 0, "{total:?}");
+    assert_eq!(total.requests_ok, 300, "{total:?}");
+    assert_eq!(total.messages_ok, 3000, "{total:?}");
+    assert_eq!(
+        total.consumed, 3000,
+        "every message consumed once: {total:?}"
+    );
+    assert!(
+        finished
+            .report
+            .target
+            .description
+            .starts_with("client crate"),
+        "{}",
+        finished.report.target.description
+    );
+    handle.shutdown().expect("broker stops");
+}
+
 /// `tune` against our broker started in process with `broker::spawn` (embedded name server,
-/// 2 unpinned shards). The store lives under the target directory: O_DIRECT needs a real
+/// 2 unpinned shards), through the client crate (the default path). The store lives under the target directory: O_DIRECT needs a real
 /// filesystem, which /tmp may not be.
 #[test]
 fn tune_against_the_in_process_broker() {

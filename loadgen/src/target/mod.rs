@@ -1,10 +1,12 @@
 //! The broker as loadgen sees it: a small [`LoadTarget`] trait, so the workflow does not
 //! care whether requests go through the `client` crate or the raw protocol.
 //!
-//! [`raw`] implements it directly on the `protocol` codec over std TCP (pipelined requests,
+//! [`client`] implements it on our `client` crate (what a Rust application sees; the
+//! default). [`raw`] implements it directly on the `protocol` codec over std TCP (pipelined requests,
 //! a reader thread per connection), which works against any RocketMQ-protocol broker: ours,
 //! the Apache broker, rocketmq-rust.
 
+pub mod client;
 pub mod raw;
 pub mod route;
 

@@ -153,18 +153,22 @@ impl RawConsumer {
 pub fn end_to_end_latencies(body: &[u8], now_us: u64) -> Vec<u64> {
     decode_records(body)
         .map_while(Result::ok)
-        .map(|record| {
-            let embedded = record
-                .body
-                .get(..8)
-                .map(|bytes| u64::from_be_bytes(bytes.try_into().unwrap_or([0; 8])))
-                .filter(|sent_us| now_us.abs_diff(*sent_us) < EMBEDDED_TIMESTAMP_SKEW_US);
-            let born_us = u64::try_from(record.born_timestamp_ms)
-                .unwrap_or(0)
-                .saturating_mul(1000);
-            now_us.saturating_sub(embedded.unwrap_or(born_us))
-        })
+        .map(|record| end_to_end_us(record.body, record.born_timestamp_ms, now_us))
         .collect()
+}
+
+/// Send → consume latency (µs) of one message: from the send time loadgen embeds in the
+/// first 8 body bytes, or from the born timestamp when the body is not loadgen's.
+#[must_use]
+pub fn end_to_end_us(body: &[u8], born_timestamp_ms: i64, now_us: u64) -> u64 {
+    let embedded = body
+        .get(..8)
+        .map(|bytes| u64::from_be_bytes(bytes.try_into().unwrap_or([0; 8])))
+        .filter(|sent_us| now_us.abs_diff(*sent_us) < EMBEDDED_TIMESTAMP_SKEW_US);
+    let born_us = u64::try_from(born_timestamp_ms)
+        .unwrap_or(0)
+        .saturating_mul(1000);
+    now_us.saturating_sub(embedded.unwrap_or(born_us))
 }
 
 impl ConsumerConnection for RawConsumer {

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use protocol::code::{request, response};
 
-pub use consumer::{end_to_end_latencies, RawConsumer};
+pub use consumer::{end_to_end_latencies, end_to_end_us, RawConsumer};
 pub use producer::{alphanumeric_body, RawProducer, SendTemplate};
 
 use super::route;
