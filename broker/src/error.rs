@@ -16,6 +16,14 @@ pub enum Error {
         path: String,
         source: std::io::Error,
     },
+    #[error("another broker already uses this {what} (lock {path} is held); stop it or choose another")]
+    AlreadyRunning { what: &'static str, path: String },
+    #[error("cannot lock {what} ({path}): {source}")]
+    Lock {
+        what: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
     #[error("embedded name server: {0}")]
     Namesrv(String),
     #[error("shard {shard} failed to start: {reason}")]

@@ -45,6 +45,7 @@ pub mod control;
 pub mod error;
 pub mod filter;
 pub mod handlers;
+pub mod instance_lock;
 pub mod mesh;
 pub mod metadata;
 pub mod persist;
@@ -79,6 +80,8 @@ pub struct BrokerHandle {
     embedded_namesrv: Option<namesrv::NamesrvHandle>,
     shard0_inbox: flume::Sender<ShardMessage>,
     executors: Vec<ExecutorJoinHandle<()>>,
+    /// Store and listen-port locks, released when the handle is dropped.
+    _locks: instance_lock::InstanceLocks,
 }
 
 impl BrokerHandle {
@@ -156,6 +159,7 @@ pub fn spawn(mut config: BrokerConfig) -> Result<BrokerHandle, Error> {
         path: root.display().to_string(),
         source,
     })?;
+    let locks = instance_lock::acquire(root, config.listen_port)?;
     metadata::check_layout(&config)?;
     let topics = TopicTable::load(&config)?;
     let groups = SubscriptionGroups::load(&config)?;
@@ -178,6 +182,7 @@ pub fn spawn(mut config: BrokerConfig) -> Result<BrokerHandle, Error> {
         embedded_namesrv,
         shard0_inbox: inboxes[0].clone(),
         executors: Vec::new(),
+        _locks: locks,
     };
     let topics_list: Vec<_> = topics.iter().cloned().collect();
     let revision = u64::try_from(topics.data_version().counter).unwrap_or(0);

@@ -157,7 +157,7 @@ impl StoreConfig {
     pub fn validate(&self) -> Result<(), StorageError> {
         let fail = |text: String| Err(StorageError::Config(text));
         if !(SEGMENT_SIZE_BYTES_MIN..=SEGMENT_SIZE_BYTES_MAX).contains(&self.segment_size_bytes)
-            || self.segment_size_bytes % crate::io::ALIGNMENT_BYTES != 0
+            || !self.segment_size_bytes.is_multiple_of(crate::io::ALIGNMENT_BYTES)
         {
             return fail(format!(
                 "segment_size_bytes {} must be a multiple of 4096 in [{SEGMENT_SIZE_BYTES_MIN}, {SEGMENT_SIZE_BYTES_MAX}]",

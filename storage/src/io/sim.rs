@@ -148,7 +148,7 @@ impl SimFileSystem {
             let mut image = file.durable.clone();
             image.resize(file.live.len(), 0);
             for sector in unsynced {
-                if state.next_random() % 2 == 0 {
+                if state.next_random().is_multiple_of(2) {
                     let start = sector * SECTOR_BYTES;
                     let end = (start + SECTOR_BYTES).min(file.live.len());
                     if start < end {
@@ -356,7 +356,7 @@ impl StorageFile for SimFile {
             // Let other tasks run between submission and completion, like real I/O.
             futures_lite::future::yield_now().await;
             let fault = self.fs.begin_op(self.generation)?;
-            if pos % ALIGNMENT_BYTES != 0 || data.len() as u64 % ALIGNMENT_BYTES != 0 {
+            if !pos.is_multiple_of(ALIGNMENT_BYTES) || !(data.len() as u64).is_multiple_of(ALIGNMENT_BYTES) {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     "unaligned direct write",
