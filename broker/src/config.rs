@@ -39,7 +39,8 @@ pub enum BrokerRole {
 pub struct BrokerConfig {
     /// `brokerClusterName`. Default: `DefaultCluster`. Non-empty.
     pub broker_cluster_name: String,
-    /// `brokerName`. Default: `broker-a`. Non-empty, `[%|a-zA-Z0-9_-]`.
+    /// `brokerName`. Default: `broker-a`. `name` or `room@name` (the machine-room form),
+    /// each part non-empty and of `[%|a-zA-Z0-9_-]`.
     pub broker_name: String,
     /// `brokerId`: 0 = master, ≥ 1 = slave. Default: 0. Minimum: 0.
     pub broker_id: i64,
@@ -455,11 +456,17 @@ impl BrokerConfig {
         if self.broker_cluster_name.trim().is_empty() {
             return Err(invalid("brokerClusterName", "", "must not be empty"));
         }
-        if !protocol::header::topic::is_legal_name(&self.broker_name) {
+        // `@` joins a machine room and a name (`room@broker`), the form the clients'
+        // AllocateMessageQueueByMachineRoom reads; Java does not restrict broker names.
+        if !self
+            .broker_name
+            .split('@')
+            .all(protocol::header::topic::is_legal_name)
+        {
             return Err(invalid(
                 "brokerName",
                 &self.broker_name,
-                "must be non-empty and use only [%|a-zA-Z0-9_-]",
+                "must be `name` or `room@name`, each non-empty and of [%|a-zA-Z0-9_-]",
             ));
         }
         range("brokerId", self.broker_id, 0, i64::MAX)?;
@@ -723,6 +730,16 @@ mod tests {
             ..BrokerConfig::default()
         };
         assert_eq!(config.validate().expect_err("refused").key, "brokerName");
+        let mut config = BrokerConfig {
+            broker_name: "room1@".to_owned(),
+            ..BrokerConfig::default()
+        };
+        assert_eq!(config.validate().expect_err("refused").key, "brokerName");
+        let mut config = BrokerConfig {
+            broker_name: "room1@broker-a".to_owned(),
+            ..BrokerConfig::default()
+        };
+        config.validate().expect("a machine-room prefix is allowed");
     }
 
     #[test]

@@ -125,6 +125,7 @@ impl Connection {
                     self.drain_ready_heads().await;
                 }
                 Event::Out(Some(Outbound::Now(command))) => self.encode(&command),
+                Event::Out(Some(Outbound::Close)) => return "broker shutting down".to_owned(),
                 Event::Out(None) => return "outbound channel closed".to_owned(),
                 Event::Read(Ok(0)) => return "end of stream".to_owned(),
                 Event::Read(Ok(read)) => {

@@ -39,6 +39,9 @@ mod outbound;
 pub enum Outbound {
     /// A frame to write as soon as possible (long-poll replies, pushes).
     Now(RemotingCommand),
+    /// Close the connection now (broker shutdown), so clients see the socket close as
+    /// when a broker process exits.
+    Close,
 }
 
 /// The topic table copy: per topic, the revision that last changed it (tombstones keep
@@ -448,6 +451,18 @@ impl Shard {
         self.next_connection_id.set(id + 1);
         connections.insert(id, sender);
         Some(id)
+    }
+
+    /// Asks every connection of this shard to close (shutdown).
+    pub fn close_connections(&self) {
+        for sender in self.connections.borrow().values() {
+            let _ = sender.try_send(Outbound::Close);
+        }
+    }
+
+    #[must_use]
+    pub fn connection_count(&self) -> usize {
+        self.connections.borrow().len()
     }
 
     pub fn remove_connection(&self, id: u64) {

@@ -29,6 +29,8 @@ const PERSIST_TICK: Duration = Duration::from_millis(500);
 const HOUSEKEEPING_PERIOD: Duration = Duration::from_secs(10);
 /// Period of the TPS samples.
 const SAMPLE_PERIOD: Duration = Duration::from_secs(10);
+/// How long shutdown waits for client connections to close.
+const CONNECTIONS_CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 /// What one shard's executor needs; `Send`, built on the starting thread.
 pub struct ShardSeed {
@@ -163,6 +165,7 @@ async fn shard_main(mut seed: ShardSeed) {
     shard.clone().serve_inbox(seed.inbox).await;
     drop(accept);
     drop(sampler);
+    close_connections(&shard).await;
     schedule.stop().await;
     if let Some(timer) = timer {
         timer.stop().await;
@@ -178,6 +181,18 @@ async fn shard_main(mut seed: ShardSeed) {
         tracing::error!(target: LOG, shard = shard.index, %error, "store shutdown failed");
     }
     tracing::info!(target: LOG, shard = shard.index, "shard stopped");
+}
+
+/// Closes the shard's client connections and waits (at most [`CONNECTIONS_CLOSE_WAIT`])
+/// for their tasks to end. Detached tasks still pending when the executor stops are never
+/// dropped, so without this an in-process broker would keep its sockets open after
+/// shutdown and clients would wait for replies instead of seeing the connection close.
+async fn close_connections(shard: &Shard) {
+    shard.close_connections();
+    let deadline = std::time::Instant::now() + CONNECTIONS_CLOSE_WAIT;
+    while shard.connection_count() > 0 && std::time::Instant::now() < deadline {
+        glommio::timer::sleep(Duration::from_millis(1)).await;
+    }
 }
 
 /// Shard 0: installs the control plane and starts registration, persistence and

@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
+use protocol::body::heartbeat::{ConsumerData, HeartbeatData, ProducerData};
 use protocol::body::route::{JsonBody, TopicRouteData, MASTER_ID};
+use protocol::body::stats::ResetOffsetBody;
 use protocol::code::{request, response};
 use protocol::message::UniqueIdGenerator;
 use protocol::RemotingCommand;
@@ -20,7 +22,7 @@ use crate::config::{resolve_namesrv_addrs, ClientConfig};
 use crate::error::{ClientError, Result};
 use crate::message::{now_ms, MessageExt, MessageQueue};
 use crate::remoting::{expect_code, InboundHandler, InboundRequest, Remoting};
-use crate::wire::{self, ext, some, ConsumerData, HeartbeatData, ProducerData};
+use crate::wire::{self, ext, some};
 
 /// Something a consumer must react to, pushed by the broker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -484,7 +486,13 @@ impl ClientInstance {
     pub async fn send_heartbeat_all(&self) {
         let data = self.heartbeat_data();
         let include_slaves = !data.consumer_data_set.is_empty();
-        let body = bytes::Bytes::from(wire::encode_body(&data));
+        let body = match wire::encode_json(&data) {
+            Ok(body) => body,
+            Err(error) => {
+                tracing::error!(target: "client::instance", %error, "cannot encode the heartbeat");
+                return;
+            }
+        };
         for addr in self.broker_addrs(include_slaves) {
             let request = self
                 .new_request(request::HEART_BEAT)
@@ -573,12 +581,14 @@ fn handle_inbound(inner: &Arc<Inner>, inbound: InboundRequest) {
         }
         request::RESET_CONSUMER_CLIENT_OFFSET => {
             let group = inbound.command.ext("group").unwrap_or_default().to_owned();
-            let queues = wire::decode_body::<wire::ResetOffsetBody>(
-                &inbound.command.body,
-                "ResetOffsetBody",
-            )
-            .map(|body| body.queues())
-            .unwrap_or_default();
+            let queues = wire::decode_json::<ResetOffsetBody>(&inbound.command.body)
+                .map(|body| {
+                    body.offset_table
+                        .into_iter()
+                        .map(|(queue, offset)| (queue.into(), offset))
+                        .collect()
+                })
+                .unwrap_or_default();
             send_consumer_event(inner, &group, ConsumerEvent::ResetOffset(queues));
             tokio::spawn(async move {
                 let response = RemotingCommand::response_to(&inbound.command, response::SUCCESS);
@@ -639,11 +649,11 @@ fn running_info(inner: &Inner, command: &RemotingCommand) -> RemotingCommand {
     let info = serde_json::json!({
         "properties": {
             "PROP_NAMESRV_ADDR": inner.namesrv_addrs.join(";"),
-            "PROP_CONSUME_TYPE": data.consume_type,
+            "PROP_CONSUME_TYPE": data.consume_type.map(|value| value.as_str()),
             "PROP_CONSUMER_START_TIMESTAMP": inner.started_ms.to_string(),
             "PROP_CLIENT_VERSION": "V5_3_3",
-            "messageModel": data.message_model,
-            "consumeFromWhere": data.consume_from_where,
+            "messageModel": data.message_model.map(|value| value.as_str()),
+            "consumeFromWhere": data.consume_from_where.map(|value| value.as_str()),
         },
         "subscriptionSet": data.subscription_data_set,
         "mqTable": {},

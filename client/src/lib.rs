@@ -13,7 +13,7 @@
 //!   strategies, process queues, offset stores.
 //! - [`admin`]: [`admin::AdminClient`], the admin requests behind `mqadmin`.
 //! - [`message`]: [`Message`], [`MessageExt`], [`MessageQueue`].
-//! - `wire`: ext-field helpers and JSON bodies not yet in `protocol`.
+//! - `wire`: ext-field helpers and the JSON body codec edge (the bodies are `protocol`'s).
 //!
 //! Wire types stay in `protocol`; this crate converts them to the domain types above.
 

@@ -46,6 +46,23 @@ impl MessageQueue {
     }
 }
 
+/// The lock and stats bodies carry `protocol`'s `MessageQueue` (same fields).
+impl From<&MessageQueue> for protocol::body::message_queue::MessageQueue {
+    fn from(queue: &MessageQueue) -> Self {
+        protocol::body::message_queue::MessageQueue::new(
+            queue.topic.clone(),
+            queue.broker_name.clone(),
+            queue.queue_id,
+        )
+    }
+}
+
+impl From<protocol::body::message_queue::MessageQueue> for MessageQueue {
+    fn from(queue: protocol::body::message_queue::MessageQueue) -> Self {
+        MessageQueue::new(queue.topic, queue.broker_name, queue.queue_id)
+    }
+}
+
 impl std::fmt::Display for MessageQueue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}@{}#{}", self.topic, self.broker_name, self.queue_id)

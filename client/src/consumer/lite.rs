@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use protocol::body::heartbeat::{ConsumeType, ConsumerData};
 use tokio::sync::mpsc;
 
 use crate::config::ClientConfig;
@@ -22,7 +23,6 @@ use crate::consumer::{ConsumeFromWhere, MessageModel};
 use crate::error::{ClientError, Result};
 use crate::instance::{ClientInstance, ConsumerRegistration};
 use crate::message::{MessageExt, MessageQueue};
-use crate::wire::ConsumerData;
 
 /// Lite pull consumer settings.
 #[derive(Clone)]
@@ -196,12 +196,10 @@ impl LitePullConsumer {
                     weak.upgrade()
                         .map(|s| s.consumer_data())
                         .unwrap_or_else(|| ConsumerData {
-                            group_name: String::new(),
-                            consume_type: "CONSUME_ACTIVELY",
-                            message_model: "CLUSTERING",
-                            consume_from_where: "CONSUME_FROM_LAST_OFFSET",
-                            subscription_data_set: Vec::new(),
-                            unit_mode: false,
+                            consume_type: Some(ConsumeType::ConsumeActively),
+                            message_model: Some(MessageModel::Clustering.to_wire()),
+                            consume_from_where: Some(ConsumeFromWhere::LastOffset.to_wire()),
+                            ..ConsumerData::default()
                         })
                 }),
                 events,
@@ -452,9 +450,9 @@ impl LiteShared {
         };
         ConsumerData {
             group_name: self.options.group.clone(),
-            consume_type: "CONSUME_ACTIVELY",
-            message_model: self.options.message_model.wire_name(),
-            consume_from_where: self.options.consume_from_where.wire_name(),
+            consume_type: Some(ConsumeType::ConsumeActively),
+            message_model: Some(self.options.message_model.to_wire()),
+            consume_from_where: Some(self.options.consume_from_where.to_wire()),
             subscription_data_set,
             unit_mode: false,
         }

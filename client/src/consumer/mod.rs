@@ -14,6 +14,8 @@ pub mod subscription;
 use std::sync::Arc;
 use std::time::Duration;
 
+use protocol::body::heartbeat;
+
 use crate::config::ClientConfig;
 use crate::message::{MessageExt, MessageQueue};
 
@@ -22,7 +24,7 @@ pub use allocate::{
     AllocateConsistentHash, AllocateStrategy,
 };
 pub use lite::{LitePullConsumer, LitePullOptions};
-pub use push::PushConsumer;
+pub use push::{ProcessQueueStats, PushConsumer};
 pub use subscription::{Expression, Subscription};
 
 /// Clustering (each message to one member of the group) or broadcasting (to every member).
@@ -34,11 +36,12 @@ pub enum MessageModel {
 }
 
 impl MessageModel {
+    /// The heartbeat enum.
     #[must_use]
-    pub fn wire_name(self) -> &'static str {
+    pub fn to_wire(self) -> heartbeat::MessageModel {
         match self {
-            MessageModel::Clustering => "CLUSTERING",
-            MessageModel::Broadcasting => "BROADCASTING",
+            MessageModel::Clustering => heartbeat::MessageModel::Clustering,
+            MessageModel::Broadcasting => heartbeat::MessageModel::Broadcasting,
         }
     }
 }
@@ -54,12 +57,13 @@ pub enum ConsumeFromWhere {
 }
 
 impl ConsumeFromWhere {
+    /// The heartbeat enum.
     #[must_use]
-    pub fn wire_name(self) -> &'static str {
+    pub fn to_wire(self) -> heartbeat::ConsumeFromWhere {
         match self {
-            ConsumeFromWhere::LastOffset => "CONSUME_FROM_LAST_OFFSET",
-            ConsumeFromWhere::FirstOffset => "CONSUME_FROM_FIRST_OFFSET",
-            ConsumeFromWhere::Timestamp(_) => "CONSUME_FROM_TIMESTAMP",
+            ConsumeFromWhere::LastOffset => heartbeat::ConsumeFromWhere::ConsumeFromLastOffset,
+            ConsumeFromWhere::FirstOffset => heartbeat::ConsumeFromWhere::ConsumeFromFirstOffset,
+            ConsumeFromWhere::Timestamp(_) => heartbeat::ConsumeFromWhere::ConsumeFromTimestamp,
         }
     }
 }
@@ -182,7 +186,10 @@ pub struct PushConsumerOptions {
     pub consume_message_batch_max_size: usize,
     /// Wait between pulls of a queue. Default: 0.
     pub pull_interval: Duration,
-    /// A message consuming longer than this is sent back for retry. Default: 15 min.
+    /// Concurrent, clustering: a message in the listener longer than this is sent back with
+    /// delay level 3 and dropped from the process queue (Java's `consumeTimeout` and
+    /// `cleanExpiredMsg`); the check runs every `consume_timeout`, so a stuck message goes
+    /// back after one to two timeouts. Default: 15 min. Minimum: above zero.
     pub consume_timeout: Duration,
     /// Retries before the DLQ; -1 = 16 (concurrent) or unlimited (orderly). Default: -1.
     pub max_reconsume_times: i32,
@@ -192,7 +199,9 @@ pub struct PushConsumerOptions {
     pub rebalance_interval: Duration,
     /// Offset persistence interval. Default: 5 s.
     pub persist_offset_interval: Duration,
-    /// Orderly: lock renewal interval. Default: 20 s.
+    /// Orderly clustering: how often the held queue locks are renewed (LOCK_BATCH_MQ); keep
+    /// it well below the broker's lock lease (`lockMaxLiveTime`, 60 s on Java brokers).
+    /// Default: 20 s. Minimum: above zero.
     pub lock_interval: Duration,
     /// Send the subscription in every pull instead of relying on the heartbeat. Default: false.
     pub post_subscription_when_pull: bool,
@@ -251,6 +260,19 @@ impl PushConsumerOptions {
         }
         if self.pull_threshold_for_queue == 0 || self.pull_threshold_size_for_queue_mib == 0 {
             return invalid("pull thresholds must be at least 1");
+        }
+        // Periods of timers: a zero period cannot be scheduled.
+        for (name, period) in [
+            ("consume_timeout", self.consume_timeout),
+            ("rebalance_interval", self.rebalance_interval),
+            ("persist_offset_interval", self.persist_offset_interval),
+            ("lock_interval", self.lock_interval),
+        ] {
+            if period.is_zero() {
+                return Err(crate::ClientError::InvalidArgument(format!(
+                    "{name} must be positive"
+                )));
+            }
         }
         Ok(())
     }

@@ -110,9 +110,12 @@ impl ProcessQueue {
             .collect()
     }
 
+    /// Messages held: pulled and not yet consumed, including (orderly) the batch being
+    /// consumed, as Java's `msgCount` (flow control, and no offset commit while non-zero).
     #[must_use]
     pub fn message_count(&self) -> usize {
-        self.state().messages.len()
+        let state = self.state();
+        state.messages.len() + state.consuming.len()
     }
 
     #[must_use]
@@ -257,6 +260,19 @@ mod tests {
         assert_eq!(pq.commit(), Some(4));
         assert!(pq.take(1).is_empty());
         assert!(pq.put(&[message(4, 1)]), "restarts after draining");
+    }
+
+    #[test]
+    fn orderly_batch_being_consumed_still_counts() {
+        let pq = ProcessQueue::new();
+        pq.put(&[message(0, 3), message(1, 3)]);
+        let taken = pq.take(1);
+        assert_eq!(taken.len(), 1);
+        assert_eq!(pq.message_count(), 2, "taken, not yet committed");
+        assert_eq!(pq.message_bytes(), 6);
+        assert_eq!(pq.commit(), Some(1));
+        assert_eq!(pq.message_count(), 1);
+        assert_eq!(pq.message_bytes(), 3);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use protocol::body::consumer::ConsumerListBody;
+use protocol::body::lock::{LockBatchRequestBody, LockBatchResponseBody, UnlockBatchRequestBody};
 use protocol::body::route::perm;
 use protocol::code::{request, response};
 use protocol::message::properties::keys;
@@ -176,8 +178,7 @@ pub async fn consumer_ids(
         .remoting()
         .invoke_ok(&addr, request, instance.config().request_timeout)
         .await?;
-    let mut ids = wire::decode_body::<wire::ConsumerIdList>(&response.body, "ConsumerIdList")?
-        .consumer_id_list;
+    let mut ids = wire::decode_json::<ConsumerListBody>(&response.body)?.consumer_id_list;
     ids.sort();
     Ok(ids)
 }
@@ -198,23 +199,21 @@ pub async fn lock_batch(
     let addr = instance
         .master_addr_or_refresh(broker_name, &first.topic)
         .await?;
-    let body = wire::LockBatchRequest {
-        consumer_group: group.to_owned(),
+    let body = LockBatchRequestBody {
         client_id: instance.client_id().to_owned(),
+        consumer_group: group.to_owned(),
+        mq_set: queues.iter().map(Into::into).collect(),
         only_this_broker: false,
-        mq_set: queues.to_vec(),
     };
     let request = instance
         .new_request(request::LOCK_BATCH_MQ)
-        .with_body(wire::encode_body(&body));
+        .with_body(wire::encode_json(&body)?);
     let response = instance
         .remoting()
         .invoke_ok(&addr, request, instance.config().request_timeout)
         .await?;
-    Ok(
-        wire::decode_body::<wire::LockBatchResponse>(&response.body, "LockBatchResponse")?
-            .lock_ok_mq_set,
-    )
+    let locked = wire::decode_json::<LockBatchResponseBody>(&response.body)?.lock_ok_mq_set;
+    Ok(locked.into_iter().map(Into::into).collect())
 }
 
 /// UNLOCK_BATCH_MQ for `queues` (all on `broker_name`).
@@ -233,15 +232,15 @@ pub async fn unlock_batch(
     let addr = instance
         .master_addr_or_refresh(broker_name, &first.topic)
         .await?;
-    let body = wire::LockBatchRequest {
-        consumer_group: group.to_owned(),
+    let body = UnlockBatchRequestBody {
         client_id: instance.client_id().to_owned(),
+        consumer_group: group.to_owned(),
+        mq_set: queues.iter().map(Into::into).collect(),
         only_this_broker: false,
-        mq_set: queues.to_vec(),
     };
     let request = instance
         .new_request(request::UNLOCK_BATCH_MQ)
-        .with_body(wire::encode_body(&body));
+        .with_body(wire::encode_json(&body)?);
     instance
         .remoting()
         .invoke_ok(&addr, request, instance.config().request_timeout)

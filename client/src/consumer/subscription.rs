@@ -1,10 +1,10 @@
 //! Subscriptions: a tag expression (`*`, `TagA || TagB`) or an SQL92 expression, as the
 //! heartbeat carries them (`SubscriptionData`) and as the client re-filters pulled messages.
 
+use protocol::body::heartbeat::SubscriptionData;
 use protocol::message::java_string_hash;
 
 use crate::message::MessageExt;
-use crate::wire::SubscriptionData;
 
 /// What a consumer subscribes to in one topic.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -56,6 +56,20 @@ impl LatencyFaultTolerance {
             .and_then(|items| items.get(broker_name).copied())
             .is_none_or(|until| Instant::now() >= until)
     }
+
+    /// Of `candidates`, the broker whose avoidance ends first (the idea of Java's
+    /// `pickOneAtLeast`): when every broker is being avoided, the least bad one is a better
+    /// pick than whichever queue the round-robin cursor points at.
+    #[must_use]
+    pub fn least_avoided<'a>(
+        &self,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Option<&'a str> {
+        let items = self.items.lock().ok()?;
+        candidates
+            .into_iter()
+            .min_by_key(|name| items.get(*name).copied())
+    }
 }
 
 #[cfg(test)]
@@ -84,5 +98,16 @@ mod tests {
         faults.update("b", 0, true);
         assert!(!faults.is_available("b"));
         assert!(faults.is_available("c"));
+    }
+
+    #[test]
+    fn least_avoided_prefers_the_shortest_avoidance() {
+        let faults = LatencyFaultTolerance::new();
+        faults.update("isolated", 0, true);
+        faults.update("slow", 600, false);
+        assert!(!faults.is_available("isolated") && !faults.is_available("slow"));
+        assert_eq!(faults.least_avoided(["isolated", "slow"]), Some("slow"));
+        assert_eq!(faults.least_avoided(["isolated", "fresh"]), Some("fresh"));
+        assert_eq!(faults.least_avoided([]), None);
     }
 }

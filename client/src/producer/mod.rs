@@ -218,6 +218,13 @@ impl Producer {
         &self.shared.instance
     }
 
+    /// The brokers this producer avoids after slow or failed sends (consulted only with
+    /// `send_latency_fault_enable`, updated by every sync send).
+    #[must_use]
+    pub fn latency_faults(&self) -> &LatencyFaultTolerance {
+        &self.shared.faults
+    }
+
     /// Sends and waits for the broker's answer, retrying up to
     /// `retry_times_when_send_failed` times on transport errors and retryable codes.
     ///

@@ -95,6 +95,12 @@ impl ProducerShared {
         let chosen = if self.options.send_latency_fault_enable {
             pick(&|mq| not_last(mq) && self.faults.is_available(&mq.broker_name))
                 .or_else(|| pick(&|mq| self.faults.is_available(&mq.broker_name)))
+                .or_else(|| {
+                    let least = self
+                        .faults
+                        .least_avoided(queues.iter().map(|mq| mq.broker_name.as_str()))?;
+                    pick(&|mq| mq.broker_name == least)
+                })
         } else {
             None
         };

@@ -1,19 +1,17 @@
-//! The client's edge with the wire: ext-field helpers and the JSON bodies the client needs
-//! that the protocol crate does not export yet.
+//! The client's edge with the wire: ext-field helpers, and decoding/encoding of JSON bodies.
+//! The bodies themselves (heartbeat, consumer list, lock batch, reset offset, stats, ...)
+//! are `protocol::body` types; the client converts them to its domain types where it uses
+//! them ([`crate::MessageQueue`] has `From` conversions both ways).
 //!
-//! TODO(protocol): the typed send/pull headers (`protocol::header::{send, pull}`) are landing
-//! but not exported from `protocol::header` yet, and the heartbeat, consumer-list,
-//! lock-batch, stats and connection bodies are not in `protocol::body`. Until they are, the
-//! client writes ext keys by name here (names from the compat spec B.4) and keeps private
-//! serde types. Swap each for the protocol type as it lands.
-
-pub mod json;
+//! TODO(protocol): the typed send/pull headers (`protocol::header::{send, pull}`) are not
+//! used yet: the client writes ext keys by name (names from the compat spec B.4).
 
 use std::collections::BTreeMap;
 
+use bytes::Bytes;
+use protocol::body::route::JsonBody;
 use protocol::command::ExtFields;
 use protocol::RemotingCommand;
-use serde::{Deserialize, Serialize};
 
 use crate::error::{ClientError, Result};
 use crate::message::MessageQueue;
@@ -51,115 +49,33 @@ pub fn ext_number<T: std::str::FromStr>(
         .map_err(|_| ClientError::decode("response header", format!("{key} is not a number")))
 }
 
-/// Parses a JSON body, tolerating fastjson's object and numeric map keys.
+/// Parses a JSON body of a type of our own, tolerating fastjson's object and numeric map
+/// keys (read back with [`queue_keyed`]).
 ///
 /// # Errors
 /// [`ClientError::Decode`] naming `what`.
 pub fn decode_body<T: serde::de::DeserializeOwned>(body: &[u8], what: &'static str) -> Result<T> {
-    if let Ok(value) = serde_json::from_slice(body) {
-        return Ok(value);
-    }
-    let text = std::str::from_utf8(body).map_err(|error| ClientError::decode(what, error))?;
-    serde_json::from_str(&json::quote_complex_keys(text))
+    protocol::body::fastjson::decode_lenient(body, what)
         .map_err(|error| ClientError::decode(what, error))
 }
 
-/// Encodes a body as JSON bytes.
-#[must_use]
-pub fn encode_body<T: Serialize>(body: &T) -> Vec<u8> {
-    // Plain data with string keys: serialization into memory cannot fail.
-    serde_json::to_vec(body).unwrap_or_default()
+/// Parses a `protocol` body (lenient, as the protocol crate reads it).
+///
+/// # Errors
+/// [`ClientError::Decode`] naming the body.
+pub fn decode_json<T: JsonBody>(body: &[u8]) -> Result<T> {
+    T::decode(body).map_err(|error| ClientError::decode(T::WHAT, error))
 }
 
-/// `HeartbeatData` (B.9).
-#[derive(Debug, Clone, Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct HeartbeatData {
-    #[serde(rename = "clientID")]
-    pub client_id: String,
-    pub producer_data_set: Vec<ProducerData>,
-    pub consumer_data_set: Vec<ConsumerData>,
-    pub heartbeat_fingerprint: i32,
-    pub without_sub: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProducerData {
-    pub group_name: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ConsumerData {
-    pub group_name: String,
-    pub consume_type: &'static str,
-    pub message_model: &'static str,
-    pub consume_from_where: &'static str,
-    pub subscription_data_set: Vec<SubscriptionData>,
-    pub unit_mode: bool,
-}
-
-/// `SubscriptionData` as the heartbeat carries it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct SubscriptionData {
-    pub class_filter_mode: bool,
-    pub topic: String,
-    pub sub_string: String,
-    pub tags_set: Vec<String>,
-    pub code_set: Vec<i32>,
-    pub sub_version: i64,
-    pub expression_type: String,
-}
-
-/// `{"consumerIdList":[...]}`.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct ConsumerIdList {
-    #[serde(default)]
-    pub consumer_id_list: Vec<String>,
-}
-
-/// LOCK_BATCH_MQ / UNLOCK_BATCH_MQ request body.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LockBatchRequest {
-    pub consumer_group: String,
-    pub client_id: String,
-    pub only_this_broker: bool,
-    pub mq_set: Vec<MessageQueue>,
-}
-
-/// LOCK_BATCH_MQ response body.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct LockBatchResponse {
-    #[serde(default, rename = "lockOKMQSet")]
-    pub lock_ok_mq_set: Vec<MessageQueue>,
-}
-
-/// `ResetOffsetBody`: `{"offsetTable":{{mq}:offset}}` (broker → client, code 220).
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct ResetOffsetBody {
-    #[serde(default)]
-    pub offset_table: BTreeMap<String, i64>,
-}
-
-impl ResetOffsetBody {
-    /// The table with its keys parsed back into queues.
-    #[must_use]
-    pub fn queues(&self) -> Vec<(MessageQueue, i64)> {
-        self.offset_table
-            .iter()
-            .filter_map(|(key, offset)| {
-                serde_json::from_str::<MessageQueue>(key)
-                    .ok()
-                    .map(|mq| (mq, *offset))
-            })
-            .collect()
-    }
+/// Encodes a `protocol` body.
+///
+/// # Errors
+/// [`ClientError::InvalidArgument`] naming the body if it is not serializable (not
+/// expected for these plain data types).
+pub fn encode_json<T: JsonBody>(body: &T) -> Result<Bytes> {
+    body.to_bytes().map_err(|error| {
+        ClientError::InvalidArgument(format!("cannot encode {}: {error}", T::WHAT))
+    })
 }
 
 /// Parses a fastjson map keyed by `MessageQueue` objects.
@@ -181,6 +97,9 @@ pub fn queue_keyed<V>(table: BTreeMap<String, V>) -> Vec<(MessageQueue, V)> {
 mod tests {
     use super::*;
 
+    use protocol::body::heartbeat::{HeartbeatData, ProducerData};
+    use protocol::body::stats::ResetOffsetBody;
+
     #[test]
     fn heartbeat_json_shape() {
         let data = HeartbeatData {
@@ -188,11 +107,9 @@ mod tests {
             producer_data_set: vec![ProducerData {
                 group_name: "pg".into(),
             }],
-            consumer_data_set: vec![],
-            heartbeat_fingerprint: 0,
-            without_sub: false,
+            ..HeartbeatData::default()
         };
-        let text = String::from_utf8(encode_body(&data)).unwrap();
+        let text = String::from_utf8(encode_json(&data).unwrap().to_vec()).unwrap();
         assert!(text.contains(r#""clientID":"127.0.0.1@1""#), "{text}");
         assert!(
             text.contains(r#""producerDataSet":[{"groupName":"pg"}]"#),
@@ -203,10 +120,12 @@ mod tests {
     #[test]
     fn reset_offset_body_parses_object_keys() {
         let text = br#"{"offsetTable":{{"brokerName":"b","queueId":3,"topic":"T"}:42}}"#;
-        let body: ResetOffsetBody = decode_body(text, "ResetOffsetBody").unwrap();
-        let queues = body.queues();
-        assert_eq!(queues.len(), 1);
-        assert_eq!(queues[0].0.queue_id, 3);
-        assert_eq!(queues[0].1, 42);
+        let body: ResetOffsetBody = decode_json(text).unwrap();
+        let queues: Vec<(MessageQueue, i64)> = body
+            .offset_table
+            .into_iter()
+            .map(|(queue, offset)| (queue.into(), offset))
+            .collect();
+        assert_eq!(queues, [(MessageQueue::new("T", "b", 3), 42)]);
     }
 }

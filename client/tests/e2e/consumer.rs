@@ -18,16 +18,16 @@ use client::{ClientConfig, Message, MessageExt};
 use crate::cluster::{self, unique};
 use crate::producer::{create_topic, producer};
 
-type Seen = Arc<Mutex<Vec<MessageExt>>>;
+pub type Seen = Arc<Mutex<Vec<MessageExt>>>;
 
-fn options(namesrv: &str, group: &str) -> PushConsumerOptions {
+pub fn options(namesrv: &str, group: &str) -> PushConsumerOptions {
     let mut options = PushConsumerOptions::new(group, Some(namesrv));
     options.consume_from_where = ConsumeFromWhere::FirstOffset;
     options.rebalance_interval = Duration::from_secs(2);
     options
 }
 
-fn concurrent(seen: &Seen) -> Listener {
+pub fn concurrent(seen: &Seen) -> Listener {
     let seen = seen.clone();
     Listener::Concurrently(Arc::new(
         move |messages: &[MessageExt], _: &mut ConsumeConcurrentlyContext| {
@@ -37,7 +37,7 @@ fn concurrent(seen: &Seen) -> Listener {
     ))
 }
 
-async fn wait_for(seen: &Seen, count: usize, wait: Duration) -> Vec<MessageExt> {
+pub async fn wait_for(seen: &Seen, count: usize, wait: Duration) -> Vec<MessageExt> {
     let deadline = tokio::time::Instant::now() + wait;
     while tokio::time::Instant::now() < deadline {
         if seen.lock().unwrap().len() >= count {
@@ -48,14 +48,14 @@ async fn wait_for(seen: &Seen, count: usize, wait: Duration) -> Vec<MessageExt> 
     seen.lock().unwrap().clone()
 }
 
-fn bodies(messages: &[MessageExt]) -> BTreeSet<String> {
+pub fn bodies(messages: &[MessageExt]) -> BTreeSet<String> {
     messages
         .iter()
         .map(|m| String::from_utf8_lossy(&m.body).into_owned())
         .collect()
 }
 
-async fn send_n(namesrv: &str, topic: &str, count: usize) {
+pub async fn send_n(namesrv: &str, topic: &str, count: usize) {
     let producer = producer(namesrv).await;
     for i in 0..count {
         producer

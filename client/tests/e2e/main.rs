@@ -2,4 +2,7 @@
 
 mod cluster;
 mod consumer;
+mod failover;
+mod flow;
 mod producer;
+mod rebalance;

@@ -23,12 +23,17 @@ pub async fn create_topic(namesrv: &str, topic: &str, queues: i32) {
         write_queue_nums: queues,
         ..TopicConfig::new(topic)
     };
-    for addr in admin.master_addrs(None).await.unwrap() {
-        admin.create_topic(&addr, &config).await.unwrap();
+    let masters = admin.master_addrs(None).await.unwrap();
+    for addr in &masters {
+        admin.create_topic(addr, &config).await.unwrap();
     }
-    // The route must be visible before producers look it up.
+    // The route must be visible, with every master's queues, before producers look it up.
     for _ in 0..50 {
-        if admin.topic_route(topic).await.is_ok() {
+        if admin
+            .topic_route(topic)
+            .await
+            .is_ok_and(|route| route.queue_datas.len() >= masters.len())
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

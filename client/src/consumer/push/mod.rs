@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use protocol::body::heartbeat::{ConsumeType, ConsumerData};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::consumer::offset_store::{default_local_dir, OffsetStore};
@@ -26,7 +27,6 @@ use crate::consumer::{
 use crate::error::{ClientError, Result};
 use crate::instance::{ClientInstance, ConsumerEvent, ConsumerRegistration};
 use crate::message::{retry_topic, MessageExt, MessageQueue, RETRY_GROUP_TOPIC_PREFIX};
-use crate::wire::ConsumerData;
 
 /// Wait after a failed pull (`pullTimeDelayMillsWhenException`).
 const PULL_DELAY_ON_ERROR: Duration = Duration::from_millis(3000);
@@ -46,6 +46,21 @@ pub(crate) struct PushShared {
     pub(crate) offsets: OffsetStore,
     pub(crate) consume_permits: Arc<Semaphore>,
     rebalance_lock: tokio::sync::Mutex<()>,
+}
+
+/// One assigned queue as [`PushConsumer::process_queue_stats`] sees it (a subset of
+/// Java's `ProcessQueueInfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessQueueStats {
+    pub queue: MessageQueue,
+    /// Pulled and not yet consumed (orderly: including the batch in the listener).
+    pub cached_message_count: usize,
+    /// Body bytes of those messages.
+    pub cached_message_bytes: usize,
+    /// Highest minus lowest cached offset (orderly: not counting the batch in the listener).
+    pub cached_offset_span: i64,
+    /// Orderly clustering: the broker lock is held and younger than the client-side limit.
+    pub locked: bool,
 }
 
 /// A push consumer. [`PushConsumer::start`] it after subscribing; [`PushConsumer::shutdown`]
@@ -109,6 +124,33 @@ impl PushConsumer {
             .unwrap_or_default();
         queues.sort();
         queues
+    }
+
+    /// A snapshot of every assigned queue's process queue, sorted by queue: what is cached
+    /// between the pull and the listener (the flow-control inputs) and the lock state.
+    #[must_use]
+    pub fn process_queue_stats(&self) -> Vec<ProcessQueueStats> {
+        let Some(shared) = &self.shared else {
+            return Vec::new();
+        };
+        let mut stats: Vec<ProcessQueueStats> = shared
+            .queues
+            .lock()
+            .map(|table| {
+                table
+                    .iter()
+                    .map(|(queue, pq)| ProcessQueueStats {
+                        queue: queue.clone(),
+                        cached_message_count: pq.message_count(),
+                        cached_message_bytes: pq.message_bytes(),
+                        cached_offset_span: pq.offset_span(),
+                        locked: pq.holds_lock(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        stats.sort_by(|a, b| a.queue.cmp(&b.queue));
+        stats
     }
 
     /// Starts heartbeats, rebalancing, pulling and consuming.
@@ -226,12 +268,10 @@ impl PushConsumer {
 
 fn empty_consumer_data() -> ConsumerData {
     ConsumerData {
-        group_name: String::new(),
-        consume_type: "CONSUME_PASSIVELY",
-        message_model: "CLUSTERING",
-        consume_from_where: "CONSUME_FROM_LAST_OFFSET",
-        subscription_data_set: Vec::new(),
-        unit_mode: false,
+        consume_type: Some(ConsumeType::ConsumePassively),
+        message_model: Some(MessageModel::Clustering.to_wire()),
+        consume_from_where: Some(ConsumeFromWhere::LastOffset.to_wire()),
+        ..ConsumerData::default()
     }
 }
 
@@ -320,9 +360,9 @@ impl PushShared {
     fn consumer_data(&self) -> ConsumerData {
         ConsumerData {
             group_name: self.options.group.clone(),
-            consume_type: "CONSUME_PASSIVELY",
-            message_model: self.options.message_model.wire_name(),
-            consume_from_where: self.options.consume_from_where.wire_name(),
+            consume_type: Some(ConsumeType::ConsumePassively),
+            message_model: Some(self.options.message_model.to_wire()),
+            consume_from_where: Some(self.options.consume_from_where.to_wire()),
             subscription_data_set: self
                 .subscriptions
                 .read()
@@ -362,6 +402,9 @@ impl PushShared {
             self.options
                 .allocate_strategy
                 .allocate(self.instance.client_id(), &all, &clients);
+        // A strategy that ignores its input (AllocateByConfig) answers the same list for
+        // every topic, the retry topic included; keep only this topic's queues.
+        allocated.retain(|mq| mq.topic == topic);
         allocated.sort();
         Ok(allocated)
     }
