@@ -101,6 +101,10 @@ pub struct BrokerConfig {
     /// glommio registered I/O memory per shard (`ioMemoryBytes`). Default: 1 MiB (fits the
     /// 8 MiB RLIMIT_MEMLOCK for several shards). Range: 512 KiB..=64 MiB.
     pub io_memory_bytes: usize,
+    /// Spin this long (µs) before a shard's executor parks in the kernel when it has no work
+    /// (`shardSpinBeforeParkUs`): trades CPU for the wake-up latency of cross-shard hops and
+    /// new requests. Default: 0 (park at once). Range: 0..=10 000.
+    pub shard_spin_before_park_us: u64,
     /// Largest frame accepted (`frameBytesMax`). Default: 16 MiB. Range: 64 KiB..=256 MiB.
     pub frame_bytes_max: usize,
     /// Connections accepted over all shards (`connectionsMax`). Default: 10 000.
@@ -195,6 +199,7 @@ impl Default for BrokerConfig {
             shards: default_shards(),
             pin_shards: true,
             io_memory_bytes: 1 << 20,
+            shard_spin_before_park_us: 0,
             frame_bytes_max: protocol::frame::FRAME_BYTES_MAX_DEFAULT,
             connections_max: 10_000,
             in_flight_per_connection_max: 1_024,
@@ -385,6 +390,7 @@ impl BrokerConfig {
             "shards" => self.shards = number(key, v)?,
             "pinShards" => self.pin_shards = boolean(key, v)?,
             "ioMemoryBytes" => self.io_memory_bytes = number(key, v)?,
+            "shardSpinBeforeParkUs" => self.shard_spin_before_park_us = number(key, v)?,
             "frameBytesMax" => self.frame_bytes_max = number(key, v)?,
             "connectionsMax" => self.connections_max = number(key, v)?,
             "inFlightPerConnectionMax" => self.in_flight_per_connection_max = number(key, v)?,
@@ -540,6 +546,12 @@ impl BrokerConfig {
         )?;
         range("transactionCheckMax", self.transaction_check_max, 1, 1_000)?;
         range("ioMemoryBytes", self.io_memory_bytes, 512 * 1024, 64 << 20)?;
+        range(
+            "shardSpinBeforeParkUs",
+            self.shard_spin_before_park_us,
+            0,
+            10_000,
+        )?;
         range("connectionsMax", self.connections_max, 1, 1_000_000)?;
         range(
             "inFlightPerConnectionMax",

@@ -59,9 +59,13 @@ pub fn spawn_shard(seed: ShardSeed) -> Result<ExecutorJoinHandle<()>, String> {
     } else {
         Placement::Unbound
     };
-    LocalExecutorBuilder::new(placement)
+    let mut builder = LocalExecutorBuilder::new(placement)
         .name(&format!("shard-{}", seed.index))
-        .io_memory(config.io_memory_bytes)
+        .io_memory(config.io_memory_bytes);
+    if config.shard_spin_before_park_us > 0 {
+        builder = builder.spin_before_park(Duration::from_micros(config.shard_spin_before_park_us));
+    }
+    builder
         .spawn(move || shard_main(seed))
         .map_err(|error| error.to_string())
 }
