@@ -16,7 +16,9 @@ pub enum Error {
         path: String,
         source: std::io::Error,
     },
-    #[error("another broker already uses this {what} (lock {path} is held); stop it or choose another")]
+    #[error(
+        "another broker already uses this {what} (lock {path} is held); stop it or choose another"
+    )]
     AlreadyRunning { what: &'static str, path: String },
     #[error("cannot lock {what} ({path}): {source}")]
     Lock {

@@ -90,16 +90,31 @@ mod tests {
         let first = acquire(dir.path(), port).expect("first broker");
         let second = acquire(dir.path(), port).expect_err("second broker on the same store");
         assert!(
-            matches!(second, Error::AlreadyRunning { what: "store directory", .. }),
+            matches!(
+                second,
+                Error::AlreadyRunning {
+                    what: "store directory",
+                    ..
+                }
+            ),
             "{second}"
         );
         let other_store = tempfile::tempdir().expect("tempdir");
         let same_port = acquire(other_store.path(), port).expect_err("same port");
         assert!(
-            matches!(same_port, Error::AlreadyRunning { what: "listen port", .. }),
+            matches!(
+                same_port,
+                Error::AlreadyRunning {
+                    what: "listen port",
+                    ..
+                }
+            ),
             "{same_port}"
         );
-        assert!(acquire(other_store.path(), 0).is_ok(), "port 0 is never locked");
+        assert!(
+            acquire(other_store.path(), 0).is_ok(),
+            "port 0 is never locked"
+        );
         drop(first);
         assert!(acquire(dir.path(), port).is_ok(), "released on drop");
     }
