@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use clap::Parser;
 
+pub mod keys;
 mod values;
 
-use values::{boolean, ip, number, range, socket_addr};
+use values::range;
 pub use values::{parse_delay_levels, parse_namesrv_addrs, parse_properties};
 
 /// `flushDiskType`.
@@ -240,25 +241,6 @@ pub struct ConfigError {
     pub reason: String,
 }
 
-/// Keys UPDATE_BROKER_CONFIG (25) may change on a running broker: each is read where it is
-/// used, per request. Every other key applies at startup only.
-pub const RUNTIME_KEYS: &[&str] = &[
-    "autoCreateTopicEnable",
-    "autoCreateSubscriptionGroup",
-    "maxMessageSize",
-    "enablePropertyFilter",
-    "maxTransferCountOnMessageInMemory",
-    "maxTransferBytesOnMessageInMemory",
-    "longPollingSuspendMaxMs",
-    "channelExpiredTimeout",
-    "lockMaxLiveTime",
-    "transactionTimeOut",
-    "transactionCheckMax",
-    "traceOn",
-    "timerMaxDelaySec",
-    "regionId",
-];
-
 fn invalid(key: &str, value: impl ToString, reason: impl Into<String>) -> ConfigError {
     ConfigError {
         key: key.to_owned(),
@@ -334,99 +316,17 @@ impl BrokerConfig {
 
     /// Applies one key; `Ok(false)` for an unknown key.
     fn apply(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
-        let v = value.trim();
-        match key {
-            "brokerClusterName" => self.broker_cluster_name = v.to_owned(),
-            "brokerName" => self.broker_name = v.to_owned(),
-            "brokerId" => self.broker_id = number(key, v)?,
-            "namesrvAddr" => self.namesrv_addrs = parse_namesrv_addrs(v)?,
-            "embeddedNamesrvAddr" => self.embedded_namesrv_addr = socket_addr(key, v)?,
-            "listenPort" => self.listen_port = number(key, v)?,
-            "listenIp" => self.listen_ip = ip(key, v)?,
-            "brokerIP1" => self.broker_ip1 = ip(key, v)?,
-            "storePathRootDir" => self.store_path_root_dir = PathBuf::from(v),
-            "flushDiskType" => {
-                self.flush_disk_type = match v {
-                    "ASYNC_FLUSH" => FlushDiskType::AsyncFlush,
-                    "SYNC_FLUSH" => FlushDiskType::SyncFlush,
-                    _ => return Err(invalid(key, v, "expected ASYNC_FLUSH or SYNC_FLUSH")),
-                }
-            }
-            "brokerRole" => {
-                self.broker_role = match v {
-                    "ASYNC_MASTER" => BrokerRole::AsyncMaster,
-                    "SYNC_MASTER" => BrokerRole::SyncMaster,
-                    "SLAVE" => BrokerRole::Slave,
-                    _ => {
-                        return Err(invalid(
-                            key,
-                            v,
-                            "expected ASYNC_MASTER, SYNC_MASTER or SLAVE",
-                        ))
-                    }
-                }
-            }
-            "flushIntervalCommitLog" => self.flush_interval_commit_log_ms = number(key, v)?,
-            "flushCommitLogLeastPages" => self.flush_commit_log_least_pages = number(key, v)?,
-            "syncFlushTimeout" => self.sync_flush_timeout_ms = number(key, v)?,
-            "mappedFileSizeCommitLog" => self.segment_size_bytes = number(key, v)?,
-            "fileReservedTime" => self.file_reserved_time_hours = number(key, v)?,
-            "deleteWhen" => {
-                let first = v.split(';').next().unwrap_or("");
-                self.delete_when_hour = number(key, first)?;
-            }
-            "diskMaxUsedSpaceRatio" => self.disk_max_used_space_ratio = number(key, v)?,
-            "autoCreateTopicEnable" => self.auto_create_topic_enable = boolean(key, v)?,
-            "autoCreateSubscriptionGroup" => {
-                self.auto_create_subscription_group = boolean(key, v)?;
-            }
-            "defaultTopicQueueNums" => self.default_topic_queue_nums = number(key, v)?,
-            "maxMessageSize" => self.max_message_size_bytes = number(key, v)?,
-            "messageDelayLevel" => {
-                self.message_delay_levels_ms =
-                    parse_delay_levels(v).map_err(|reason| invalid(key, v, reason))?;
-            }
-            "registerNameServerPeriod" => self.register_name_server_period_ms = number(key, v)?,
-            "shards" => self.shards = number(key, v)?,
-            "pinShards" => self.pin_shards = boolean(key, v)?,
-            "ioMemoryBytes" => self.io_memory_bytes = number(key, v)?,
-            "shardSpinBeforeParkUs" => self.shard_spin_before_park_us = number(key, v)?,
-            "frameBytesMax" => self.frame_bytes_max = number(key, v)?,
-            "connectionsMax" => self.connections_max = number(key, v)?,
-            "inFlightPerConnectionMax" => self.in_flight_per_connection_max = number(key, v)?,
-            "shardInboxDepthMax" => self.shard_inbox_depth_max = number(key, v)?,
-            "pullSuspendedMax" => self.pull_suspended_max = number(key, v)?,
-            "maxTransferCountOnMessageInMemory" => self.pull_messages_max = number(key, v)?,
-            "maxTransferBytesOnMessageInMemory" => self.pull_bytes_max = number(key, v)?,
-            "longPollingSuspendMaxMs" => self.long_polling_suspend_max_ms = number(key, v)?,
-            "flushConsumerOffsetInterval" => {
-                self.flush_consumer_offset_interval_ms = number(key, v)?;
-            }
-            "channelExpiredTimeout" => self.channel_expired_timeout_ms = number(key, v)?,
-            "lockMaxLiveTime" => self.lock_lease_ms = number(key, v)?,
-            "regionId" => self.region_id = v.to_owned(),
-            "traceOn" => self.trace_on = boolean(key, v)?,
-            "traceTopicEnable" => self.trace_topic_enable = boolean(key, v)?,
-            "msgTraceTopicName" => {
-                protocol::header::topic::validate_topic(v)
-                    .map_err(|reason| invalid(key, v, reason.to_string()))?;
-                self.msg_trace_topic_name = v.to_owned();
-            }
-            "enablePropertyFilter" => self.enable_property_filter = boolean(key, v)?,
-            "timerMaxDelaySec" => self.timer_max_delay_sec = number(key, v)?,
-            "transactionTimeOut" => self.transaction_timeout_ms = number(key, v)?,
-            "transactionCheckInterval" => self.transaction_check_interval_ms = number(key, v)?,
-            "transactionCheckMax" => self.transaction_check_max = number(key, v)?,
-            _ => return Ok(false),
+        match keys::find(key) {
+            Some(known) => known.set(self, value).map(|()| true),
+            None => Ok(false),
         }
-        Ok(true)
     }
 
     /// This configuration with runtime `updates` applied (UPDATE_BROKER_CONFIG). The store
     /// sized its buffers for the startup `maxMessageSize`, so `message_size_ceiling` caps it.
     ///
     /// # Errors
-    /// A key outside [`RUNTIME_KEYS`] or an invalid value, naming the key.
+    /// A key that is not runtime ([`keys::Key::runtime`]) or an invalid value, naming the key.
     pub fn updated(
         &self,
         updates: &[(String, String)],
@@ -434,7 +334,7 @@ impl BrokerConfig {
     ) -> Result<BrokerConfig, ConfigError> {
         let mut next = self.clone();
         for (key, value) in updates {
-            if !RUNTIME_KEYS.contains(&key.as_str()) {
+            if !keys::find(key).is_some_and(|known| known.runtime) {
                 return Err(invalid(
                     key,
                     value,
