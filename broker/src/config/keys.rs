@@ -48,7 +48,7 @@ impl std::fmt::Debug for Key {
     }
 }
 
-/// A key whose value parses with [`number`] (or [`boolean`], [`str::to_owned`]) into a field
+/// A key whose value parses with [`number`] (or [`boolean`], [`ip`], [`str::to_owned`]) into a field
 /// and renders with `to_string`.
 macro_rules! key {
     (number $name:literal => $field:ident, $runtime:expr) => {
@@ -68,6 +68,17 @@ macro_rules! key {
             runtime: $runtime,
             set: |config, key, value| {
                 config.$field = boolean(key, value)?;
+                Ok(())
+            },
+            get: |config| config.$field.to_string(),
+        }
+    };
+    (ip $name:literal => $field:ident, $runtime:expr) => {
+        Key {
+            name: $name,
+            runtime: $runtime,
+            set: |config, key, value| {
+                config.$field = ip(key, value)?;
                 Ok(())
             },
             get: |config| config.$field.to_string(),
@@ -94,15 +105,7 @@ pub static KEYS: &[Key] = &[
     key!(boolean "autoCreateSubscriptionGroup" => auto_create_subscription_group, RUNTIME),
     key!(boolean "autoCreateTopicEnable" => auto_create_topic_enable, RUNTIME),
     key!(text "brokerClusterName" => broker_cluster_name, STARTUP),
-    Key {
-        name: "brokerIP1",
-        runtime: STARTUP,
-        set: |config, key, value| {
-            config.broker_ip1 = ip(key, value)?;
-            Ok(())
-        },
-        get: |config| config.broker_ip1.to_string(),
-    },
+    key!(ip "brokerIP1" => broker_ip1, STARTUP),
     key!(number "brokerId" => broker_id, STARTUP),
     key!(text "brokerName" => broker_name, STARTUP),
     Key {
@@ -182,15 +185,7 @@ pub static KEYS: &[Key] = &[
     key!(number "frameBytesMax" => frame_bytes_max, STARTUP),
     key!(number "inFlightPerConnectionMax" => in_flight_per_connection_max, STARTUP),
     key!(number "ioMemoryBytes" => io_memory_bytes, STARTUP),
-    Key {
-        name: "listenIp",
-        runtime: STARTUP,
-        set: |config, key, value| {
-            config.listen_ip = ip(key, value)?;
-            Ok(())
-        },
-        get: |config| config.listen_ip.to_string(),
-    },
+    key!(ip "listenIp" => listen_ip, STARTUP),
     key!(number "listenPort" => listen_port, STARTUP),
     key!(number "lockMaxLiveTime" => lock_lease_ms, RUNTIME),
     key!(number "longPollingSuspendMaxMs" => long_polling_suspend_max_ms, RUNTIME),
