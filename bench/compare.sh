@@ -26,6 +26,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/broker-conf.sh
+source "$ROOT/bench/lib/broker-conf.sh"
 TARGETS=()
 DURATION=60
 THREADS="1 4 16 64"
@@ -111,19 +113,7 @@ for spec in "${TARGETS[@]}"; do
     fi
     RUNNING=ours
     mkdir -p "$OUT/ours/store"
-    cat > "$OUT/ours/broker.conf" <<CONF
-brokerClusterName=DefaultCluster
-brokerName=broker-a
-brokerId=0
-brokerRole=ASYNC_MASTER
-flushDiskType=$flush
-namesrvAddr=127.0.0.1:$NSP
-brokerIP1=127.0.0.1
-listenPort=$BRP
-storePathRootDir=$OUT/ours/store
-autoCreateTopicEnable=true
-defaultTopicQueueNums=8
-CONF
+    write_ours_broker_conf "$OUT/ours/broker.conf" "$flush" "$NSP" "$BRP" "$OUT/ours/store"
     "$ROOT/target/release/namesrv" --listen-port "$NSP" > "$OUT/ours-namesrv.log" 2>&1 < /dev/null &
     OURS_PIDS+=($!)
     "$ROOT/target/release/broker" -c "$OUT/ours/broker.conf" > "$OUT/ours-broker.log" 2>&1 < /dev/null &

@@ -113,24 +113,14 @@ CHECK_BACK_CONF="transactionCheckInterval=5000"
 # create at startup only with traceTopicEnable=true (default false on both).
 TRACE_CONF="traceTopicEnable=true"
 
+# shellcheck source=../bench/lib/broker-conf.sh
+source "$ROOT/bench/lib/broker-conf.sh"
 write_broker_conf() { # $1 = file
-  cat > "$1" <<EOF
-brokerClusterName=DefaultCluster
-brokerName=broker-a
-brokerId=0
-brokerRole=ASYNC_MASTER
-flushDiskType=ASYNC_FLUSH
-namesrvAddr=127.0.0.1:$NS_PORT
-brokerIP1=127.0.0.1
-listenPort=$BROKER_PORT
-storePathRootDir=$RUN_DIR/store
-autoCreateTopicEnable=true
-defaultTopicQueueNums=8
-deleteWhen=04
+  write_ours_broker_conf "$1" ASYNC_FLUSH "$NS_PORT" "$BROKER_PORT" "$RUN_DIR/store" \
+    "deleteWhen=04
 fileReservedTime=48
 $CHECK_BACK_CONF
-$TRACE_CONF
-EOF
+$TRACE_CONF"
 }
 
 if [[ "$TARGET" == apache ]]; then
