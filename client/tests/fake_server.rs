@@ -117,6 +117,66 @@ async fn pipelined_requests_complete_out_of_order() {
 }
 
 #[tokio::test]
+async fn frames_beyond_the_outbound_bound_wait_and_all_complete() {
+    let addr = fake_server(Arc::new(|request| {
+        let response = reply(request, 0).with_body(request.body.clone());
+        Some((Duration::ZERO, response))
+    }))
+    .await;
+    let connection = Connection::connect(&addr, Duration::from_secs(1), None)
+        .await
+        .unwrap();
+    let body_bytes = 1024 * 1024;
+    let calls = 3 * client::remoting::connection::OUTBOUND_BYTES_MAX / body_bytes;
+    let calls: Vec<_> = (0..calls)
+        .map(|i| {
+            let connection = connection.clone();
+            tokio::spawn(async move {
+                let body = vec![u8::try_from(i % 251).unwrap(); body_bytes];
+                let request = request_with(999, "i", &i.to_string()).with_body(body.clone());
+                let response = connection
+                    .request(request, Duration::from_secs(10))
+                    .await
+                    .unwrap();
+                assert_eq!(response.body, body);
+            })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap();
+    }
+    assert!(!connection.is_closed());
+}
+
+#[tokio::test]
+async fn requests_after_close_fail_as_closed() {
+    let addr = fake_server(Arc::new(|request| {
+        Some((Duration::ZERO, reply(request, 0)))
+    }))
+    .await;
+    let connection = Connection::connect(&addr, Duration::from_secs(1), None)
+        .await
+        .unwrap();
+    connection.close();
+    let error = connection
+        .request(request_with(1, "a", "b"), Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ClientError::ConnectionClosed { .. }),
+        "{error}"
+    );
+    let error = connection
+        .oneway(request_with(1, "a", "b"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ClientError::ConnectionClosed { .. }),
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn timeout_then_the_connection_still_works() {
     let addr = fake_server(Arc::new(|request| {
         let delay = if request.ext("slow").is_some() {
@@ -322,14 +382,25 @@ async fn retryable_codes_retry_on_another_broker() {
         tries_on_a <= 1,
         "broker a is avoided after it failed (tried {tries_on_a} times)"
     );
+    let unique_key = |request: &RemotingCommand| {
+        protocol::message::Properties::parse(request.ext("i").unwrap())
+            .get("UNIQ_KEY")
+            .map(str::to_owned)
+    };
     for window in sends.windows(2) {
         if window[0].0 == "a" {
             assert_eq!(
                 window[1].0, "b",
                 "the retry avoids the broker that just failed"
             );
+            assert_eq!(
+                unique_key(&window[0].1),
+                unique_key(&window[1].1),
+                "a retry keeps the message id (as Java does), so consumers can de-duplicate"
+            );
         }
     }
+    assert!(tries_on_a >= 1, "the first send tried broker a");
     producer.shutdown().await;
 }
 
@@ -407,6 +478,12 @@ async fn batch_send_uses_send_batch_message() {
     let (_, request) = seen.lock().unwrap().sends.pop().unwrap();
     assert_eq!(request.code, request::SEND_BATCH_MESSAGE);
     assert_eq!(request.ext("m"), Some("true"));
+    let properties = protocol::message::Properties::parse(request.ext("i").unwrap());
+    assert!(
+        properties.iter().all(|(name, _)| !name.starts_with('\0')),
+        "the batch markers stay on the client: {properties:?}"
+    );
+    assert_eq!(properties.get("UNIQ_KEY"), None);
     let entries = protocol::message::batch::decode_batch(&request.body).unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[1].body, b"two");

@@ -259,7 +259,7 @@ impl Producer {
         let queue = shared.choose_queue(&info, None)?;
         shared
             .send_to(
-                message,
+                &message,
                 &queue,
                 info.via_default_topic,
                 Mode::Oneway,
@@ -289,7 +289,7 @@ impl Producer {
         let info = shared.publish_info(&message.topic).await?;
         let sent = shared
             .send_to(
-                message,
+                &message,
                 queue,
                 info.via_default_topic,
                 Mode::Sync,

@@ -1,14 +1,16 @@
 //! The send path of [`super::Producer`]: publish queues, queue choice with fault avoidance,
 //! the retry loop, request building, compression, batches and response parsing.
 
-use std::io::Write;
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use protocol::code::{request, response};
-use protocol::message::properties::keys;
+use protocol::command::ExtFields;
+use protocol::message::properties::{keys, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR};
 use protocol::message::sys_flag;
 use protocol::message::BatchEntry;
 use protocol::RemotingCommand;
@@ -20,7 +22,7 @@ use crate::error::{ClientError, Result};
 use crate::message::{
     now_ms, Message, MessageQueue, AUTO_CREATE_TOPIC_KEY, RETRY_GROUP_TOPIC_PREFIX,
 };
-use crate::wire::{ext, ext_number, some};
+use crate::wire::ext_number;
 
 impl ProducerShared {
     pub(super) fn validate(&self, message: &Message) -> Result<()> {
@@ -114,9 +116,16 @@ impl ProducerShared {
         message: Message,
         attempts: u32,
     ) -> Result<SendResult> {
+        let mut message = message;
         let is_batch = message.property(BATCH_MARKER).is_some();
         if !is_batch {
             self.validate(&message)?;
+            // One id for every attempt, as Java's `setUniqID` on the message: a retry after a
+            // timeout may store the message twice, and consumers de-duplicate by this id.
+            if message.unique_key().is_none() {
+                let id = self.instance.next_unique_id();
+                message.properties.insert(keys::UNIQ_KEY, &id);
+            }
         }
         let started = Instant::now();
         let budget = self.options.send_timeout;
@@ -140,7 +149,7 @@ impl ProducerShared {
             let attempt_start = Instant::now();
             let outcome = self
                 .send_to(
-                    message.clone(),
+                    &message,
                     &queue,
                     info.via_default_topic,
                     Mode::Sync,
@@ -190,9 +199,13 @@ impl ProducerShared {
     }
 
     /// One attempt to `queue`. `Ok(None)` for oneway.
+    ///
+    /// `message` is not changed: the batch markers are left out of the wire properties and a
+    /// missing `UNIQ_KEY` is appended to them (single-attempt sends; `send_with_retries` sets
+    /// the id once, before its first attempt), so retries need no copy of the message.
     pub(crate) async fn send_to(
         &self,
-        mut message: Message,
+        message: &Message,
         queue: &MessageQueue,
         via_default_topic: bool,
         mode: Mode,
@@ -209,29 +222,44 @@ impl ProducerShared {
                 },
             )
             .await?;
-        let is_batch = message.properties.remove(BATCH_MARKER).is_some();
+        let is_batch = message.property(BATCH_MARKER).is_some();
         let mut sys_flag = 0;
         let mut body = message.body.clone();
+        let mut added_unique_key = None;
         let msg_id = if is_batch {
             message
-                .properties
-                .remove(BATCH_IDS_MARKER)
+                .property(BATCH_IDS_MARKER)
                 .unwrap_or_default()
+                .to_owned()
         } else {
-            if message.unique_key().is_none() {
-                let id = self.instance.next_unique_id();
-                message.properties.insert(keys::UNIQ_KEY, &id);
-            }
+            let id = match message.unique_key() {
+                Some(id) => id.to_owned(),
+                None => {
+                    let id = self.instance.next_unique_id();
+                    added_unique_key = Some(id.clone());
+                    id
+                }
+            };
             if let Some(compressed) = self.compress(&body)? {
                 body = compressed;
                 sys_flag |= sys_flag::COMPRESSED | sys_flag::COMPRESSION_ZLIB;
             }
-            message.unique_key().unwrap_or_default().to_owned()
+            id
         };
         if message.property(keys::TRAN_MSG) == Some("true") {
             sys_flag |= sys_flag::TRANSACTION_PREPARED;
         }
-        let request = self.send_request(&message, queue, sys_flag, is_batch, body);
+        let properties = wire_properties(message, is_batch, added_unique_key.as_deref());
+        let request = self.send_request(
+            message,
+            &SendTarget {
+                queue,
+                sys_flag,
+                is_batch,
+            },
+            &properties,
+            body,
+        );
         match mode {
             Mode::Oneway => {
                 self.instance.remoting().oneway(&addr, request).await?;
@@ -243,19 +271,25 @@ impl ProducerShared {
                     .remoting()
                     .invoke(&addr, request, timeout)
                     .await?;
-                parse_send_response(&addr, response, queue, msg_id).map(Some)
+                parse_send_response(addr, response, queue, msg_id).map(Some)
             }
         }
     }
 
+    /// The `SEND_MESSAGE_V2` / `SEND_BATCH_MESSAGE` request, its short-key header written
+    /// straight into the ext map (numbers formatted through one scratch string).
     fn send_request(
         &self,
         message: &Message,
-        queue: &MessageQueue,
-        sys_flag: i32,
-        is_batch: bool,
+        target: &SendTarget<'_>,
+        properties: &str,
         body: Bytes,
     ) -> RemotingCommand {
+        let SendTarget {
+            queue,
+            sys_flag,
+            is_batch,
+        } = *target;
         let is_retry = message.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX);
         let code = if is_batch {
             request::SEND_BATCH_MESSAGE
@@ -264,41 +298,39 @@ impl ProducerShared {
         };
         let mut request = self.instance.new_request(code).with_body(body);
         // TODO(protocol): use protocol::header::send::SendMessageRequestHeaderV2 once exported.
-        *request.ext_mut() = ext(&[
-            ("a", some(&self.options.group)),
-            ("b", some(&message.topic)),
-            ("c", some(AUTO_CREATE_TOPIC_KEY)),
-            ("d", some(self.options.default_topic_queue_nums)),
-            ("e", some(queue.queue_id)),
-            ("f", some(sys_flag)),
-            ("g", some(now_ms())),
-            ("h", some(message.flag)),
-            ("i", Some(message.properties.to_wire_string())),
-            (
-                "j",
-                Some(if is_retry {
-                    message
-                        .property(keys::RECONSUME_TIME)
-                        .unwrap_or("0")
-                        .to_owned()
-                } else {
-                    "0".to_owned()
-                }),
-            ),
-            ("k", some(false)),
-            (
-                "l",
-                if is_retry {
-                    message
-                        .property(keys::MAX_RECONSUME_TIMES)
-                        .map(str::to_owned)
-                } else {
-                    None
-                },
-            ),
-            ("m", some(is_batch)),
-            ("n", some(&queue.broker_name)),
-        ]);
+        let fields = request.ext_mut();
+        // Sized once: growing from empty costs a handful of reallocations per send.
+        *fields = ExtFields::with_capacity(SEND_HEADER_FIELDS_MAX);
+        let mut number = String::new();
+        let mut put = |key: &str, value: &dyn std::fmt::Display| {
+            number.clear();
+            // Writing to a String cannot fail.
+            let _ = write!(number, "{value}");
+            fields.insert(key, number.as_str());
+        };
+        put("a", &self.options.group);
+        put("b", &message.topic);
+        put("c", &AUTO_CREATE_TOPIC_KEY);
+        put("d", &self.options.default_topic_queue_nums);
+        put("e", &queue.queue_id);
+        put("f", &sys_flag);
+        put("g", &now_ms());
+        put("h", &message.flag);
+        put("i", &properties);
+        let reconsume_times = if is_retry {
+            message.property(keys::RECONSUME_TIME).unwrap_or("0")
+        } else {
+            "0"
+        };
+        put("j", &reconsume_times);
+        put("k", &false);
+        if is_retry {
+            if let Some(max) = message.property(keys::MAX_RECONSUME_TIMES) {
+                put("l", &max);
+            }
+        }
+        put("m", &is_batch);
+        put("n", &queue.broker_name);
         request
     }
 
@@ -392,7 +424,7 @@ const BATCH_MARKER: &str = "\u{0}batch";
 const BATCH_IDS_MARKER: &str = "\u{0}batch_ids";
 
 fn parse_send_response(
-    addr: &str,
+    addr: String,
     response: RemotingCommand,
     queue: &MessageQueue,
     msg_id: String,
@@ -404,7 +436,7 @@ fn parse_send_response(
         response::SLAVE_NOT_AVAILABLE => SendStatus::SlaveNotAvailable,
         code => {
             return Err(ClientError::Response {
-                addr: addr.to_owned(),
+                addr,
                 code,
                 remark: response.remark.unwrap_or_default(),
             })
@@ -419,6 +451,86 @@ fn parse_send_response(
         queue_offset: ext_number(&response, "queueOffset")?,
         transaction_id: response.ext("transactionId").map(str::to_owned),
         region_id: response.ext(keys::MSG_REGION).map(str::to_owned),
-        broker_addr: addr.to_owned(),
+        broker_addr: addr,
     })
+}
+
+/// Ext fields of a send request header (`a` to `n`).
+const SEND_HEADER_FIELDS_MAX: usize = 14;
+
+/// Where one attempt goes and how its body is flagged.
+#[derive(Clone, Copy)]
+struct SendTarget<'a> {
+    queue: &'a MessageQueue,
+    sys_flag: i32,
+    is_batch: bool,
+}
+
+/// The properties string of one attempt: the message's pairs in order without the batch
+/// markers, then `UNIQ_KEY` if the producer made the id for this attempt (where
+/// [`protocol::message::Properties::insert`] would have appended it).
+fn wire_properties(message: &Message, is_batch: bool, added_unique_key: Option<&str>) -> String {
+    let skip = |name: &str| name == BATCH_MARKER || (is_batch && name == BATCH_IDS_MARKER);
+    let added = added_unique_key.map_or(0, |id| keys::UNIQ_KEY.len() + id.len() + 2);
+    let mut out = String::with_capacity(message.properties.encoded_size() + added);
+    let pairs = message
+        .properties
+        .iter()
+        .filter(|(name, _)| !skip(name))
+        .chain(added_unique_key.map(|id| (keys::UNIQ_KEY, id)));
+    for (name, value) in pairs {
+        out.push_str(name);
+        out.push(NAME_VALUE_SEPARATOR);
+        out.push_str(value);
+        out.push(PROPERTY_SEPARATOR);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `send_to` put on the wire when each attempt mutated its own copy.
+    fn mutated_copy(message: &Message, id: &str) -> String {
+        let mut copy = message.clone();
+        let is_batch = copy.properties.remove(BATCH_MARKER).is_some();
+        if is_batch {
+            copy.properties.remove(BATCH_IDS_MARKER);
+        } else if copy.unique_key().is_none() {
+            copy.properties.insert(keys::UNIQ_KEY, id);
+        }
+        copy.properties.to_wire_string()
+    }
+
+    #[test]
+    fn wire_properties_match_a_mutated_copy() {
+        let id = "7F0000010000000000000000000000AB";
+        let plain = Message::new("T", "x")
+            .with_tags("t")
+            .with_keys(&["k1", "k2"]);
+        assert_eq!(
+            wire_properties(&plain, false, Some(id)),
+            mutated_copy(&plain, id)
+        );
+        let with_id = plain.clone().with_property(keys::UNIQ_KEY, "mine");
+        assert_eq!(
+            wire_properties(&with_id, false, None),
+            mutated_copy(&with_id, id)
+        );
+        let mut batch = Message::new("T", "x");
+        batch.properties.insert(BATCH_MARKER, "true");
+        batch.properties.insert(BATCH_IDS_MARKER, "a,b");
+        let wire = wire_properties(&batch, true, None);
+        assert_eq!(wire, mutated_copy(&batch, id));
+        assert!(!wire.contains('\0'), "{wire:?}");
+        let empty = Message {
+            properties: protocol::message::Properties::new(),
+            ..Message::new("T", "x")
+        };
+        assert_eq!(
+            wire_properties(&empty, false, Some(id)),
+            mutated_copy(&empty, id)
+        );
+    }
 }

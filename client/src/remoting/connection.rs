@@ -1,27 +1,31 @@
 //! One pipelined TCP connection: many requests in flight, matched to responses by `opaque`.
 //!
 //! ```text
-//!  callers ──encode──▶ bounded channel ──▶ writer task ──▶ socket
+//!  callers ──encode──▶ outbound buffer ──▶ writer task ──▶ socket
 //!  callers ◀─oneshot── pending[opaque] ◀── reader task ◀── socket
 //!                                       └─▶ inbound handler (broker → client requests)
 //! ```
 //!
-//! The writer drains everything queued before each flush, so a burst of requests costs one
-//! syscall. The reader decodes frames with the protocol's check-then-parse. When either task
-//! ends, the connection is marked closed and every pending request fails with
-//! [`ClientError::ConnectionClosed`]; the pool then opens a new connection on next use.
+//! Callers encode straight into one shared outbound buffer (a short lock, no `.await` under
+//! it) and wake the writer only when it is parked; the writer swaps the buffer for its empty
+//! spare and writes everything queued with one syscall. So a frame costs no allocation and
+//! one copy, and a burst of requests costs one write. The buffer is bounded by
+//! [`OUTBOUND_BYTES_MAX`]: callers wait for the writer beyond it. The reader decodes frames
+//! with the protocol's check-then-parse. When either task ends, the connection is marked
+//! closed and every pending request fails with [`ClientError::ConnectionClosed`]; the pool
+//! then opens a new connection on next use.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use protocol::frame::{self, FrameCheck};
 use protocol::{RemotingCommand, SerializeType};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{ClientError, Result};
 
@@ -29,11 +33,17 @@ use crate::error::{ClientError, Result};
 pub const FRAME_BYTES_MAX: usize = 16 * 1024 * 1024;
 /// Requests in flight per connection before callers wait.
 pub const IN_FLIGHT_MAX: usize = 4096;
-/// Encoded frames queued for the writer before callers wait.
-const OUTBOUND_QUEUE_MAX: usize = 1024;
+/// Encoded bytes queued for the writer before callers wait. A frame is appended while the
+/// queue is below this, so the queue holds at most `OUTBOUND_BYTES_MAX + FRAME_BYTES_MAX`.
+pub const OUTBOUND_BYTES_MAX: usize = 4 * 1024 * 1024;
 const READ_BUFFER_BYTES: usize = 64 * 1024;
+/// Initial capacity of each of the two outbound buffers.
+const WRITE_BUFFER_BYTES: usize = 64 * 1024;
+/// A spare outbound buffer grown past this (by a large frame) is shrunk back after use.
+const WRITE_BUFFER_KEEP_BYTES_MAX: usize = 1024 * 1024;
 
-const _: () = assert!(OUTBOUND_QUEUE_MAX <= IN_FLIGHT_MAX);
+const _: () = assert!(WRITE_BUFFER_BYTES <= WRITE_BUFFER_KEEP_BYTES_MAX);
+const _: () = assert!(WRITE_BUFFER_KEEP_BYTES_MAX <= OUTBOUND_BYTES_MAX);
 
 static NEXT_OPAQUE: AtomicI32 = AtomicI32::new(1);
 
@@ -68,32 +78,116 @@ pub type InboundHandler = Arc<dyn Fn(InboundRequest) + Send + Sync>;
 
 #[derive(Clone)]
 struct Responder {
-    outbound: mpsc::Sender<Bytes>,
+    shared: Arc<Shared>,
 }
 
 impl Responder {
     async fn send(&self, command: &RemotingCommand) -> std::result::Result<(), ()> {
-        let mut buffer = BytesMut::with_capacity(command.encoded_size());
-        command.encode(&mut buffer).map_err(|_| ())?;
-        self.outbound.send(buffer.freeze()).await.map_err(|_| ())
+        self.shared.enqueue(command).await.map_err(|_| ())
     }
 }
 
 type PendingMap = Mutex<HashMap<i32, oneshot::Sender<RemotingCommand>>>;
 
+/// Frames encoded by callers and not yet taken by the writer.
+struct Outbound {
+    queued: BytesMut,
+    /// The writer found `queued` empty and waits on [`Shared::writer_wake`]: the next
+    /// append must wake it. While it writes, appends do not wake anyone.
+    writer_idle: bool,
+    /// A caller waits on [`Shared::space`] for `queued` to drop below
+    /// [`OUTBOUND_BYTES_MAX`].
+    space_wanted: bool,
+    /// No more frames are accepted; the writer writes what is queued, then shuts down.
+    closing: bool,
+}
+
+/// Why a frame was not queued.
+enum EnqueueError {
+    Closed,
+    Wire(protocol::WireError),
+}
+
 struct Shared {
     addr: String,
     pending: PendingMap,
     closed: AtomicBool,
+    outbound: Mutex<Outbound>,
+    writer_wake: Notify,
+    space: Notify,
 }
 
 impl Shared {
+    fn outbound(&self) -> MutexGuard<'_, Outbound> {
+        // The critical sections only append to or swap a buffer, so a poisoned lock still
+        // guards a consistent buffer of whole frames.
+        self.outbound.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Appends `command` to the outbound buffer, waiting while it is full, and wakes the
+    /// writer if it is parked.
+    async fn enqueue(&self, command: &RemotingCommand) -> std::result::Result<(), EnqueueError> {
+        loop {
+            let space = self.space.notified();
+            tokio::pin!(space);
+            if let Some(outcome) = self.try_enqueue(command, space.as_mut()) {
+                return outcome;
+            }
+            space.await;
+        }
+    }
+
+    /// Appends `command` unless the buffer is full; when full, registers `space` (before the
+    /// lock is released, so the writer's `notify_waiters` after it takes the buffer cannot
+    /// be missed) and returns `None`.
+    fn try_enqueue(
+        &self,
+        command: &RemotingCommand,
+        space: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
+    ) -> Option<std::result::Result<(), EnqueueError>> {
+        let mut outbound = self.outbound();
+        if outbound.closing || self.closed.load(Ordering::Acquire) {
+            return Some(Err(EnqueueError::Closed));
+        }
+        if outbound.queued.len() >= OUTBOUND_BYTES_MAX {
+            outbound.space_wanted = true;
+            space.enable();
+            return None;
+        }
+        let frame_start = outbound.queued.len();
+        if let Err(error) = command.encode(&mut outbound.queued) {
+            // Keep the buffer a sequence of whole frames.
+            outbound.queued.truncate(frame_start);
+            return Some(Err(EnqueueError::Wire(error)));
+        }
+        let wake = std::mem::take(&mut outbound.writer_idle);
+        drop(outbound);
+        if wake {
+            self.writer_wake.notify_one();
+        }
+        Some(Ok(()))
+    }
+
+    /// Stops accepting frames; the writer writes what is queued, then shuts the socket down.
+    fn close_outbound(&self) {
+        let wake = {
+            let mut outbound = self.outbound();
+            outbound.closing = true;
+            std::mem::take(&mut outbound.writer_idle)
+        };
+        if wake {
+            self.writer_wake.notify_one();
+        }
+        self.space.notify_waiters();
+    }
+
     fn close(&self) {
         self.closed.store(true, Ordering::Release);
         // Dropping the senders wakes every waiter with "closed".
         if let Ok(mut pending) = self.pending.lock() {
             pending.clear();
         }
+        self.space.notify_waiters();
     }
 }
 
@@ -101,7 +195,6 @@ impl Shared {
 #[derive(Clone)]
 pub struct Connection {
     shared: Arc<Shared>,
-    outbound: mpsc::Sender<Bytes>,
     in_flight: Arc<Semaphore>,
 }
 
@@ -136,21 +229,27 @@ impl Connection {
             })?;
         let _ = stream.set_nodelay(true);
         let (reader, writer) = stream.into_split();
-        let (outbound, outbound_rx) = mpsc::channel(OUTBOUND_QUEUE_MAX);
         let shared = Arc::new(Shared {
             addr: addr.to_owned(),
             pending: Mutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
+            outbound: Mutex::new(Outbound {
+                queued: BytesMut::with_capacity(WRITE_BUFFER_BYTES),
+                writer_idle: false,
+                space_wanted: false,
+                closing: false,
+            }),
+            writer_wake: Notify::new(),
+            space: Notify::new(),
         });
-        tokio::spawn(write_loop(writer, outbound_rx, shared.clone()));
+        tokio::spawn(write_loop(writer, shared.clone()));
         let responder = Responder {
-            outbound: outbound.clone(),
+            shared: shared.clone(),
         };
         tokio::spawn(read_loop(reader, shared.clone(), inbound, responder));
         tracing::debug!(target: "client::remoting", conn = addr, "connected");
         Ok(Connection {
             shared,
-            outbound,
             in_flight: Arc::new(Semaphore::new(IN_FLIGHT_MAX)),
         })
     }
@@ -162,7 +261,7 @@ impl Connection {
 
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        self.shared.closed.load(Ordering::Acquire) || self.outbound.is_closed()
+        self.shared.closed.load(Ordering::Acquire)
     }
 
     /// Sends `request` (its opaque is replaced) and waits for the matching response.
@@ -182,12 +281,16 @@ impl Connection {
         let opaque = next_opaque();
         request.opaque = opaque;
         request.flag &= !protocol::command::FLAG_ONEWAY;
+        self.check_size(&request)?;
         let (sender, receiver) = oneshot::channel();
         self.pending()?.insert(opaque, sender);
-        let frame = self.encode(&request)?;
-        if self.outbound.send(frame).await.is_err() {
+        let queued = tokio::time::timeout_at(deadline, self.shared.enqueue(&request))
+            .await
+            .map_err(|_| self.timeout_error(code, timeout))
+            .and_then(|queued| queued.map_err(|error| self.enqueue_error(error)));
+        if let Err(error) = queued {
             self.forget(opaque);
-            return Err(self.closed_error());
+            return Err(error);
         }
         let outcome = tokio::time::timeout_at(deadline, receiver).await;
         drop(permit);
@@ -208,11 +311,11 @@ impl Connection {
     pub async fn oneway(&self, mut request: RemotingCommand) -> Result<()> {
         request.opaque = next_opaque();
         request.flag |= protocol::command::FLAG_ONEWAY;
-        let frame = self.encode(&request)?;
-        self.outbound
-            .send(frame)
+        self.check_size(&request)?;
+        self.shared
+            .enqueue(&request)
             .await
-            .map_err(|_| self.closed_error())
+            .map_err(|error| self.enqueue_error(error))
     }
 
     async fn acquire(&self) -> Result<OwnedSemaphorePermit> {
@@ -238,21 +341,24 @@ impl Connection {
         }
     }
 
-    fn encode(&self, request: &RemotingCommand) -> Result<Bytes> {
+    fn check_size(&self, request: &RemotingCommand) -> Result<()> {
         let size = request.encoded_size();
         if size > FRAME_BYTES_MAX {
             return Err(ClientError::InvalidArgument(format!(
                 "request of {size} bytes exceeds the {FRAME_BYTES_MAX}-byte frame limit"
             )));
         }
-        let mut buffer = BytesMut::with_capacity(size);
-        request
-            .encode(&mut buffer)
-            .map_err(|source| ClientError::Wire {
+        Ok(())
+    }
+
+    fn enqueue_error(&self, error: EnqueueError) -> ClientError {
+        match error {
+            EnqueueError::Closed => self.closed_error(),
+            EnqueueError::Wire(source) => ClientError::Wire {
                 addr: self.shared.addr.clone(),
                 source,
-            })?;
-        Ok(buffer.freeze())
+            },
+        }
     }
 
     fn closed_error(&self) -> ClientError {
@@ -272,7 +378,7 @@ impl Connection {
     /// Closes the connection: frames already queued are written, then the writer stops;
     /// pending requests fail.
     pub fn close(&self) {
-        let _ = self.outbound.try_send(Bytes::new());
+        self.shared.close_outbound();
         self.shared.close();
     }
 }
@@ -281,30 +387,41 @@ pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-async fn write_loop(
-    writer: tokio::net::tcp::OwnedWriteHalf,
-    mut outbound: mpsc::Receiver<Bytes>,
-    shared: Arc<Shared>,
-) {
-    let mut writer = BufWriter::with_capacity(READ_BUFFER_BYTES, writer);
-    // An empty frame is the close marker: everything queued before it is still written, so
-    // oneway requests sent just before a shutdown are not lost.
-    'run: while let Some(frame) = outbound.recv().await {
-        if frame.is_empty() || writer.write_all(&frame).await.is_err() {
+/// Writes whatever callers queued, one `write` per batch. After `closing`, what was queued
+/// before it is still written, so oneway requests sent just before a shutdown are not lost.
+async fn write_loop(mut writer: tokio::net::tcp::OwnedWriteHalf, shared: Arc<Shared>) {
+    let mut batch = BytesMut::with_capacity(WRITE_BUFFER_BYTES);
+    loop {
+        let space_wanted = {
+            let mut outbound = shared.outbound();
+            if outbound.queued.is_empty() {
+                if outbound.closing {
+                    break;
+                }
+                outbound.writer_idle = true;
+                None
+            } else {
+                debug_assert!(batch.is_empty());
+                std::mem::swap(&mut outbound.queued, &mut batch);
+                Some(std::mem::take(&mut outbound.space_wanted))
+            }
+        };
+        let Some(space_wanted) = space_wanted else {
+            shared.writer_wake.notified().await;
+            // Let the tasks already runnable on this worker queue their frames first, so
+            // one write carries them all.
+            tokio::task::yield_now().await;
+            continue;
+        };
+        if space_wanted {
+            shared.space.notify_waiters();
+        }
+        if writer.write_all(&batch).await.is_err() {
             break;
         }
-        // Drain what is already queued so one flush covers the burst.
-        while let Ok(frame) = outbound.try_recv() {
-            if frame.is_empty() {
-                let _ = writer.flush().await;
-                break 'run;
-            }
-            if writer.write_all(&frame).await.is_err() {
-                break 'run;
-            }
-        }
-        if writer.flush().await.is_err() {
-            break;
+        batch.clear();
+        if batch.capacity() > WRITE_BUFFER_KEEP_BYTES_MAX {
+            batch = BytesMut::with_capacity(WRITE_BUFFER_BYTES);
         }
     }
     let _ = writer.shutdown().await;
@@ -350,7 +467,7 @@ async fn read_loop(
         }
     }
     tracing::debug!(target: "client::remoting", conn = %shared.addr, "connection closed");
-    let _ = responder.outbound.try_send(Bytes::new());
+    shared.close_outbound();
     shared.close();
 }
 

@@ -25,10 +25,10 @@ use super::{ConsumerConnection, LoadTarget, ProducerConnection, QueueRef, Target
 use crate::config::{SendMode, Workload};
 use crate::stats::{Outcome, Recorder};
 
-/// Worker threads of the client runtime: the client's I/O and completions. On the project's
-/// 2-vCPU VM (broker on the same host, 64 senders), 1 / 2 / 4 workers gave about 22 k /
-/// 33 k / 37 k msgs/s: a send hops between tasks (sender, connection writer, reader), and
-/// more workers overlap those hops.
+/// Worker threads of the client runtime: the client's I/O and completions. A send hops
+/// between tasks (sender, connection writer, reader); more workers overlap those hops. On the
+/// project's 2-vCPU VM (broker on the same host, 64 senders) 2 and 4 workers measured alike
+/// (~50 k msgs/s) once the client batched its writes; 1 was slower.
 const RUNTIME_WORKERS: usize = 4;
 /// How long one `poll` of a consumer waits before checking the stop flag.
 const POLL_WAIT: Duration = Duration::from_millis(100);
