@@ -9,6 +9,13 @@
 //! percentiles of `append` in µs, `bytes_per_fsync`, and, measured in the same run, the raw
 //! sequential `O_DIRECT` write rate of the same disk (`disk_mb_per_s`) and
 //! `ratio = mb_per_s / disk_mb_per_s`.
+//!
+//! Segment rolls: `rolls` counts the segments the run moved into; `roll_p999_us` /
+//! `roll_max_us` cover appends that started within [`ROLL_WINDOW_US`] of a roll (the first
+//! append seen in a new segment), `other_p999_us` / `other_max_us` the rest, and
+//! `max_us_by_second` the worst append started in each second of the run (a pre-write of the
+//! next segment shows up there even when it does not coincide with a roll); `segment_waits`
+//! counts appends that found the next segment not prepared yet.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +27,12 @@ use clap::Parser;
 use glommio::io::OpenOptions;
 use hdrhistogram::Histogram;
 use storage::{FlushMode, MessageToStore, Store, StoreConfig};
+
+/// Appends starting this close (before or after) to a roll count as "at a roll".
+const ROLL_WINDOW_US: u64 = 50_000;
+
+/// One append: start (µs since the run started), latency (µs), local segment number.
+type Sample = (u64, u64, u64);
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -83,15 +96,14 @@ async fn bench(args: Args) -> anyhow_free::Result {
     let born: SocketAddr = "127.0.0.1:40000".parse().map_err(|_| "addr")?;
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
+    let segment_size = args.segment_mib << 20;
     let mut tasks = Vec::new();
     for writer in 0..args.writers {
         let store = Rc::clone(&store);
         let body = body.clone();
         let queue_id = writer % args.queues.max(1);
         tasks.push(glommio::spawn_local(async move {
-            let mut histogram =
-                Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
-            let mut count = 0u64;
+            let mut samples: Vec<Sample> = Vec::new();
             let mut errors = 0u64;
             while Instant::now() < deadline {
                 let message = MessageToStore {
@@ -108,26 +120,28 @@ async fn bench(args: Args) -> anyhow_free::Result {
                 };
                 let at = Instant::now();
                 match store.append(message).await {
-                    Ok(_) => {
+                    Ok(result) => {
                         let micros = u64::try_from(at.elapsed().as_micros()).unwrap_or(u64::MAX);
-                        let _ = histogram.record(micros.max(1));
-                        count += 1;
+                        let start_us =
+                            u64::try_from((at - started).as_micros()).unwrap_or(u64::MAX);
+                        let local = result.physical_offset & ((1 << 48) - 1);
+                        samples.push((start_us, micros.max(1), local / segment_size));
                     }
                     Err(_) => errors += 1,
                 }
             }
-            (histogram, count, errors)
+            (samples, errors)
         }));
     }
-    let mut histogram =
-        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).map_err(|e| e.to_string())?;
-    let (mut count, mut errors) = (0u64, 0u64);
+    let mut samples: Vec<Sample> = Vec::new();
+    let mut errors = 0u64;
     for task in tasks {
-        let (h, c, e) = task.await;
-        histogram.add(h).map_err(|e| e.to_string())?;
-        count += c;
+        let (s, e) = task.await;
+        samples.extend(s);
         errors += e;
     }
+    let count = samples.len() as u64;
+    let latency = split_by_roll(&mut samples, args.seconds)?;
     let elapsed = started.elapsed().as_secs_f64();
     let stats = store.stats();
     store.shutdown().await.map_err(|e| e.to_string())?;
@@ -138,6 +152,7 @@ async fn bench(args: Args) -> anyhow_free::Result {
     let msgs_per_s = count as f64 / elapsed;
     let mb_per_s = msgs_per_s * args.size as f64 / 1e6;
     let bytes_per_fsync = stats.bytes_per_fsync;
+    let histogram = &latency.all;
     println!(
         "{}",
         serde_json::json!({
@@ -153,6 +168,13 @@ async fn bench(args: Args) -> anyhow_free::Result {
             "p99_us": histogram.value_at_quantile(0.99),
             "p999_us": histogram.value_at_quantile(0.999),
             "max_us": histogram.max(),
+            "rolls": latency.rolls,
+            "roll_p999_us": latency.roll.value_at_quantile(0.999),
+            "roll_max_us": latency.roll.max(),
+            "other_p999_us": latency.other.value_at_quantile(0.999),
+            "other_max_us": latency.other.max(),
+            "max_us_by_second": latency.max_us_by_second,
+            "segment_waits": stats.segment_waits,
             "fsyncs": stats.fsyncs,
             "writes": stats.writes,
             "bytes_per_fsync": bytes_per_fsync,
@@ -162,6 +184,55 @@ async fn bench(args: Args) -> anyhow_free::Result {
         })
     );
     Ok(())
+}
+
+/// Latency of the run, all appends and split by nearness to a segment roll.
+struct Latency {
+    all: Histogram<u64>,
+    roll: Histogram<u64>,
+    other: Histogram<u64>,
+    rolls: usize,
+    max_us_by_second: Vec<u64>,
+}
+
+fn split_by_roll(samples: &mut [Sample], seconds: u64) -> Result<Latency, String> {
+    let histogram =
+        || Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).map_err(|e| e.to_string());
+    let mut latency = Latency {
+        all: histogram()?,
+        roll: histogram()?,
+        other: histogram()?,
+        rolls: 0,
+        max_us_by_second: vec![0; usize::try_from(seconds).unwrap_or(0) + 1],
+    };
+    samples.sort_unstable();
+    // A roll happens when the first append into a new segment starts.
+    let mut roll_times = Vec::new();
+    let mut highest = samples.first().map_or(0, |s| s.2);
+    for &(start_us, _, segment) in samples.iter() {
+        if segment > highest {
+            highest = segment;
+            roll_times.push(start_us);
+        }
+    }
+    latency.rolls = roll_times.len();
+    for &(start_us, micros, _) in samples.iter() {
+        latency.all.record(micros).map_err(|e| e.to_string())?;
+        let near = roll_times
+            .iter()
+            .any(|roll| start_us + ROLL_WINDOW_US >= *roll && start_us <= roll + ROLL_WINDOW_US);
+        let target = if near {
+            &mut latency.roll
+        } else {
+            &mut latency.other
+        };
+        target.record(micros).map_err(|e| e.to_string())?;
+        let second = usize::try_from(start_us / 1_000_000).unwrap_or(usize::MAX);
+        if let Some(max) = latency.max_us_by_second.get_mut(second) {
+            *max = (*max).max(micros);
+        }
+    }
+    Ok(latency)
 }
 
 /// Sequential 1 MiB `O_DIRECT` writes (4 in flight) into a preallocated file for `seconds`,

@@ -8,14 +8,19 @@
 //! slot (4096 bytes, the rest zero):
 //! off  field                    type
 //!   0  magic "RSCP"             u32  0x5043_5352
-//!   4  version                  u32  1
+//!   4  version                  u32  2
 //!   8  sequence                 u64  increments per write
 //!  16  log_end_local            u64  durable commit-log end when written
 //!  24  dispatched_local         u64  consume queues and index are durable for records before it
 //!  32  min_local                u64  first commit-log byte still kept (retention)
 //!  40  last_store_timestamp_ms  i64  store time of the last durable record
-//!  48  crc32(bytes 0..48)       u32
+//!  48  record_crc_from_local    u64  records at or past it carry the whole-record CRC
+//!                                    (`record_crc`); u64::MAX: none required
+//!  56  crc32(bytes 0..56)       u32
 //! ```
+//!
+//! Version 1 (still read) ends after `last_store_timestamp_ms` with `crc32(bytes 0..48)` at
+//! 48, and requires no record CRC.
 
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -24,13 +29,17 @@ use crate::io::{FileSystem, StorageFile, ALIGNMENT_BYTES};
 use crate::StorageError;
 
 const MAGIC: u32 = 0x5043_5352;
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+const VERSION_1: u32 = 1;
 const SLOT_BYTES: usize = 4096;
-const PAYLOAD_BYTES: usize = 48;
+const PAYLOAD_BYTES: usize = 56;
+const PAYLOAD_V1_BYTES: usize = 48;
+/// `record_crc_from_local` when no record needs the whole-record CRC.
+pub const RECORD_CRC_NOT_REQUIRED: u64 = u64::MAX;
 const _: () = assert!(SLOT_BYTES as u64 == ALIGNMENT_BYTES);
 
 /// What the checkpoint records.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checkpoint {
     /// Sequence number of the write.
     pub sequence: u64,
@@ -42,6 +51,22 @@ pub struct Checkpoint {
     pub min_local: u64,
     /// Store time of the last durable record.
     pub last_store_timestamp_ms: i64,
+    /// Records at or past this local offset end with the whole-record CRC property
+    /// ([`crate::record_crc`]); [`RECORD_CRC_NOT_REQUIRED`] if none must.
+    pub record_crc_from_local: u64,
+}
+
+impl Default for Checkpoint {
+    fn default() -> Self {
+        Self {
+            sequence: 0,
+            log_end_local: 0,
+            dispatched_local: 0,
+            min_local: 0,
+            last_store_timestamp_ms: 0,
+            record_crc_from_local: RECORD_CRC_NOT_REQUIRED,
+        }
+    }
 }
 
 impl Checkpoint {
@@ -56,8 +81,9 @@ impl Checkpoint {
         slot[24..32].copy_from_slice(&self.dispatched_local.to_le_bytes());
         slot[32..40].copy_from_slice(&self.min_local.to_le_bytes());
         slot[40..48].copy_from_slice(&self.last_store_timestamp_ms.to_le_bytes());
+        slot[48..56].copy_from_slice(&self.record_crc_from_local.to_le_bytes());
         let crc = crc32fast::hash(&slot[..PAYLOAD_BYTES]);
-        slot[48..52].copy_from_slice(&crc.to_le_bytes());
+        slot[PAYLOAD_BYTES..PAYLOAD_BYTES + 4].copy_from_slice(&crc.to_le_bytes());
         slot
     }
 
@@ -74,18 +100,28 @@ impl Checkpoint {
             bytes.copy_from_slice(&slot[at..at + 8]);
             u64::from_le_bytes(bytes)
         };
-        if u32_at(0) != MAGIC || u32_at(4) != VERSION {
+        if u32_at(0) != MAGIC {
             return None;
         }
-        if crc32fast::hash(&slot[..PAYLOAD_BYTES]) != u32_at(48) {
-            return None;
-        }
+        let record_crc_from_local = match u32_at(4) {
+            VERSION_1 if crc32fast::hash(&slot[..PAYLOAD_V1_BYTES]) == u32_at(PAYLOAD_V1_BYTES) => {
+                RECORD_CRC_NOT_REQUIRED
+            }
+            VERSION
+                if slot.len() >= PAYLOAD_BYTES + 4
+                    && crc32fast::hash(&slot[..PAYLOAD_BYTES]) == u32_at(PAYLOAD_BYTES) =>
+            {
+                u64_at(48)
+            }
+            _ => return None,
+        };
         Some(Self {
             sequence: u64_at(8),
             log_end_local: u64_at(16),
             dispatched_local: u64_at(24),
             min_local: u64_at(32),
             last_store_timestamp_ms: i64::from_le_bytes(u64_at(40).to_le_bytes()),
+            record_crc_from_local,
         })
     }
 }
@@ -162,11 +198,38 @@ mod tests {
             dispatched_local: 12345,
             min_local: 4096,
             last_store_timestamp_ms: -5,
+            record_crc_from_local: 777,
         };
         let mut slot = checkpoint.encode();
         assert_eq!(Checkpoint::decode(&slot), Some(checkpoint));
         slot[20] ^= 1;
         assert_eq!(Checkpoint::decode(&slot), None);
         assert_eq!(Checkpoint::decode(&[0u8; 10]), None);
+    }
+
+    /// A version 1 slot, built byte by byte as that format wrote it, is still read.
+    #[test]
+    fn version_1_slot_is_read() {
+        let mut slot = vec![0u8; SLOT_BYTES];
+        slot[0..4].copy_from_slice(&MAGIC.to_le_bytes());
+        slot[4..8].copy_from_slice(&1u32.to_le_bytes());
+        slot[8..16].copy_from_slice(&3u64.to_le_bytes());
+        slot[16..24].copy_from_slice(&9000u64.to_le_bytes());
+        slot[24..32].copy_from_slice(&8000u64.to_le_bytes());
+        slot[32..40].copy_from_slice(&0u64.to_le_bytes());
+        slot[40..48].copy_from_slice(&42i64.to_le_bytes());
+        let crc = crc32fast::hash(&slot[..48]);
+        slot[48..52].copy_from_slice(&crc.to_le_bytes());
+        let expected = Checkpoint {
+            sequence: 3,
+            log_end_local: 9000,
+            dispatched_local: 8000,
+            min_local: 0,
+            last_store_timestamp_ms: 42,
+            record_crc_from_local: RECORD_CRC_NOT_REQUIRED,
+        };
+        assert_eq!(Checkpoint::decode(&slot), Some(expected));
+        slot[30] ^= 1;
+        assert_eq!(Checkpoint::decode(&slot), None);
     }
 }

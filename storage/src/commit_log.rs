@@ -21,6 +21,7 @@
 //! aligned direct write each (the partial last 4 KiB page is copied into the next group and
 //! rewritten), then `fdatasync` (SYNC_FLUSH) and completes every append the write/sync covers.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -32,6 +33,7 @@ use protocol::message::record::{encode_blank_marker, RecordFields, BLANK_MARKER_
 use protocol::message::sys_flag;
 
 use crate::io::{align_down, StorageFile};
+use crate::record_crc;
 use crate::{AppendError, AppendResult, MessageToStore};
 
 /// Bits of the local offset inside a physical offset.
@@ -186,6 +188,8 @@ pub struct AppendContext<'a> {
     pub now_ms: i64,
     /// Collect index keys.
     pub index_enable: bool,
+    /// End every record with the whole-record CRC property ([`crate::record_crc`]).
+    pub record_crc: bool,
 }
 
 fn tags_code_of(message: &MessageToStore, store_timestamp_ms: i64, delay_levels_ms: &[u64]) -> i64 {
@@ -219,6 +223,7 @@ fn index_keys_of(message: &MessageToStore) -> Vec<String> {
 impl LogState {
     fn fields<'a>(
         message: &'a MessageToStore,
+        properties: &'a str,
         store_host: std::net::SocketAddr,
     ) -> RecordFields<'a> {
         RecordFields {
@@ -235,7 +240,7 @@ impl LogState {
             prepared_transaction_offset: message.prepared_transaction_offset,
             body: &message.body,
             topic: &message.topic,
-            properties: &message.properties,
+            properties,
         }
     }
 
@@ -353,15 +358,26 @@ impl LogState {
         if let Some(text) = &self.disk_full {
             return Err(Blocked::Failed(AppendError::DiskFull(text.clone())));
         }
+        // With the record CRC, each record's properties end with its placeholder.
+        let properties: Vec<Cow<'_, str>> = messages
+            .iter()
+            .map(|message| {
+                if context.record_crc {
+                    Cow::Owned(record_crc::with_placeholder(&message.properties))
+                } else {
+                    Cow::Borrowed(message.properties.as_str())
+                }
+            })
+            .collect();
         let mut total = 0usize;
-        for message in messages {
+        for (message, properties) in messages.iter().zip(&properties) {
             if message.body.len() > context.message_bytes_max {
                 return Err(Blocked::Failed(AppendError::MessageTooLarge {
                     size_bytes: message.body.len(),
                     size_bytes_max: context.message_bytes_max,
                 }));
             }
-            let fields = Self::fields(message, context.store_host);
+            let fields = Self::fields(message, properties, context.store_host);
             fields
                 .validate()
                 .map_err(|e| Blocked::Failed(AppendError::MessageIllegal(e.to_string())))?;
@@ -404,7 +420,7 @@ impl LogState {
             self.current = Some(group);
         }
         let mut results = Vec::with_capacity(messages.len());
-        for message in messages {
+        for (message, properties) in messages.iter().zip(&properties) {
             let local = self.write_local;
             let physical = physical_offset(self.shard_index, local);
             let to_queue = !sys_flag::is_invisible_transaction(message.sys_flag);
@@ -418,7 +434,7 @@ impl LogState {
             } else {
                 0
             };
-            let mut fields = Self::fields(message, context.store_host);
+            let mut fields = Self::fields(message, properties, context.store_host);
             fields.queue_offset = i64::try_from(queue_offset).unwrap_or(i64::MAX);
             fields.physical_offset = i64::try_from(physical).unwrap_or(i64::MAX);
             fields.store_timestamp_ms = context.now_ms;
@@ -426,9 +442,13 @@ impl LogState {
                 return Err(Blocked::NeedBuffer);
             };
             debug_assert_eq!(group.end_local(), local);
+            let record_at = group.buf.len();
             let size = fields
                 .encode(&mut group.buf)
                 .map_err(|e| Blocked::Failed(AppendError::MessageIllegal(e.to_string())))?;
+            if context.record_crc {
+                record_crc::seal(&mut group.buf[record_at..record_at + size]);
+            }
             self.write_local += size as u64;
             let size_u32 = u32::try_from(size).unwrap_or(u32::MAX);
             self.pending_dispatch.push_back(DispatchEntry {

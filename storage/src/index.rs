@@ -8,9 +8,10 @@
 //! | header, 4096 B (LE)       | slots: slot_count x u32 (LE),    | entries: n x 20 B (BE)   |
 //! |                           | padded to 4096                   |                          |
 //! +---------------------------+----------------------------------+--------------------------+
-//! header: 0 magic u32 "RSIX" | 4 version u32 = 1 | 8 begin_ts_ms i64 | 16 end_ts_ms i64 |
+//! header: 0 magic u32 "RSIX" | 4 version u32 = 2 | 8 begin_ts_ms i64 | 16 end_ts_ms i64 |
 //!         24 begin_local u64 | 32 end_local u64 | 40 entry_count u32 | 44 slot_count u32 |
-//!         48 sealed u32 | 52 crc32(0..52) u32
+//!         48 sealed u32 | 52 covered_local u64 | 60 crc32(0..60) u32
+//!         (version 1, still read: no covered_local, crc32(0..52) at 52)
 //! slot  : 1 + number of the newest entry whose hash % slot_count is this slot (0 = empty)
 //! entry : key_hash i32 | physical offset i64 | time diff i32 (s since begin_ts) |
 //!         prev u32 (1 + number of the previous entry in the chain, 0 = none)
@@ -20,6 +21,16 @@
 //! appends new entries to the file and rewrites the header (slots stay zero). When it holds
 //! `entries_per_file` entries it is sealed: the slots and chains are written once, and the
 //! memory is dropped; lookups then read the slot and follow the chain on disk.
+//!
+//! **Coverage.** `covered_local` says every record starting below it has all its keys in this
+//! file or an earlier one. The checkpoint task rewrites the active file's header with the
+//! offset it is about to checkpoint (even without new entries, so a keyless tail is covered
+//! too); a file sealed while a record's keys were being added covers up to that record. At
+//! open, [`Index::covered_local`] is the coverage of the intact files, and recovery
+//! re-dispatches from there if it is below the checkpoint: a deleted `index/` directory, a
+//! truncated or torn file or a hole in the sequence (that file and every later one are
+//! removed) rebuild the index from the commit log instead of silently missing keys. Version 1
+//! files count as covering up to their last entry's record.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -33,7 +44,13 @@ use crate::io::{align_down, align_up, FileSystem, StorageFile};
 use crate::StorageError;
 
 const MAGIC: u32 = 0x5849_5352;
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// The format before `covered_local`: decoded, never written.
+const VERSION_1: u32 = 1;
+/// Header bytes covered by the CRC (version 2); the CRC follows.
+const HEADER_PAYLOAD_BYTES: usize = 60;
+/// Header bytes read at load (payload and CRC).
+const HEADER_READ_BYTES: usize = HEADER_PAYLOAD_BYTES + 4;
 const HEADER_BYTES: u64 = 4096;
 const ENTRY_BYTES: u64 = 20;
 /// [`ENTRY_BYTES`] as a slice length.
@@ -60,6 +77,8 @@ struct Header {
     entry_count: u32,
     slot_count: u32,
     sealed: bool,
+    /// Every record starting below this local offset has its keys in this or earlier files.
+    covered_local: u64,
 }
 
 impl Header {
@@ -74,8 +93,9 @@ impl Header {
         out[40..44].copy_from_slice(&self.entry_count.to_le_bytes());
         out[44..48].copy_from_slice(&self.slot_count.to_le_bytes());
         out[48..52].copy_from_slice(&u32::from(self.sealed).to_le_bytes());
-        let crc = crc32fast::hash(&out[..52]);
-        out[52..56].copy_from_slice(&crc.to_le_bytes());
+        out[52..60].copy_from_slice(&self.covered_local.to_le_bytes());
+        let crc = crc32fast::hash(&out[..HEADER_PAYLOAD_BYTES]);
+        out[HEADER_PAYLOAD_BYTES..HEADER_READ_BYTES].copy_from_slice(&crc.to_le_bytes());
         out
     }
 
@@ -91,19 +111,37 @@ impl Header {
             b.copy_from_slice(&bytes[at..at + 8]);
             u64::from_le_bytes(b)
         };
-        if u32_at(0) != MAGIC || u32_at(4) != VERSION || crc32fast::hash(&bytes[..52]) != u32_at(52)
-        {
+        if u32_at(0) != MAGIC {
             return None;
         }
+        let covered_local = match u32_at(4) {
+            VERSION_1 if crc32fast::hash(&bytes[..52]) == u32_at(52) => None,
+            VERSION
+                if bytes.len() >= HEADER_READ_BYTES
+                    && crc32fast::hash(&bytes[..HEADER_PAYLOAD_BYTES])
+                        == u32_at(HEADER_PAYLOAD_BYTES) =>
+            {
+                Some(u64_at(52))
+            }
+            _ => return None,
+        };
+        let end_local = u64_at(32);
         Some(Self {
             begin_ts_ms: i64::from_le_bytes(u64_at(8).to_le_bytes()),
             end_ts_ms: i64::from_le_bytes(u64_at(16).to_le_bytes()),
             begin_local: u64_at(24),
-            end_local: u64_at(32),
+            end_local,
             entry_count: u32_at(40),
             slot_count: u32_at(44),
             sealed: u32_at(48) != 0,
+            // Version 1: the last entry's record may be partly indexed; redo it.
+            covered_local: covered_local.unwrap_or(end_local),
         })
+    }
+
+    /// Bytes a file with this header needs (its entries end there).
+    fn entries_end(&self) -> u64 {
+        entries_offset(self.slot_count) + u64::from(self.entry_count) * ENTRY_BYTES
     }
 }
 
@@ -125,6 +163,8 @@ struct MemoryFile {
     entries: Vec<Entry>,
     by_hash: HashMap<i32, Vec<u32>>,
     flushed_entries: usize,
+    /// `header.covered_local` as last written to the file.
+    flushed_covered_local: u64,
     file: Option<Rc<dyn StorageFile>>,
 }
 
@@ -139,6 +179,7 @@ impl MemoryFile {
             entries: Vec::new(),
             by_hash: HashMap::new(),
             flushed_entries: 0,
+            flushed_covered_local: 0,
             file: None,
         }
     }
@@ -178,7 +219,8 @@ struct SealedFile {
     path: PathBuf,
 }
 
-/// The shard's index.
+/// The shard's index. Lives on the shard's executor with the store; loaded at open, fed by
+/// dispatch, persisted by the checkpoint task.
 pub struct Index {
     dir: PathBuf,
     entries_per_file: u32,
@@ -186,10 +228,91 @@ pub struct Index {
     sealed: Vec<SealedFile>,
     sealing: Vec<MemoryFile>,
     active: MemoryFile,
+    /// Coverage of the intact files found at load (0: none).
+    loaded_covered_local: u64,
+}
+
+/// One index file read at load.
+enum LoadedFile {
+    Sealed(SealedFile),
+    Unsealed(MemoryFile),
+}
+
+impl LoadedFile {
+    fn header(&self) -> &Header {
+        match self {
+            Self::Sealed(file) => &file.header,
+            Self::Unsealed(memory) => &memory.header,
+        }
+    }
+}
+
+/// Reads one index file; `None` if it is damaged (no valid header, or shorter than its header
+/// says).
+async fn load_file(
+    fs: &dyn FileSystem,
+    path: &Path,
+    seq: u64,
+    entries_per_file: u32,
+) -> Result<Option<LoadedFile>, StorageError> {
+    let io_error = |e| StorageError::io(path, e);
+    let file = fs.open(path, false).await.map_err(io_error)?;
+    let header_bytes = file.read_at(0, HEADER_READ_BYTES).await.map_err(io_error)?;
+    let Some(header) = Header::decode(&header_bytes) else {
+        return Ok(None);
+    };
+    let len = file.len().await.map_err(io_error)?;
+    if len < header.entries_end() {
+        return Ok(None);
+    }
+    if header.sealed {
+        return Ok(Some(LoadedFile::Sealed(SealedFile {
+            header,
+            file,
+            path: path.to_path_buf(),
+        })));
+    }
+    let count = header.entry_count as usize;
+    let bytes = file
+        .read_at(entries_offset(header.slot_count), count * ENTRY_LEN)
+        .await
+        .map_err(io_error)?;
+    if bytes.len() < count * ENTRY_LEN {
+        return Ok(None);
+    }
+    // The active file keeps growing: it must stay allocated (no file-extending writes).
+    let total = align_up(
+        entries_offset(header.slot_count)
+            + u64::from(entries_per_file.max(header.entry_count)) * ENTRY_BYTES,
+    );
+    if len < total {
+        file.allocate(total).await.map_err(io_error)?;
+    }
+    let mut memory = MemoryFile::new(seq, header.slot_count);
+    memory.header.begin_ts_ms = header.begin_ts_ms;
+    for chunk in bytes.chunks_exact(ENTRY_LEN) {
+        let hash = i32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        let mut phys = [0u8; 8];
+        phys.copy_from_slice(&chunk[4..12]);
+        let diff = i32::from_be_bytes([chunk[12], chunk[13], chunk[14], chunk[15]]);
+        memory.push(Entry {
+            hash,
+            physical: u64::from_be_bytes(phys),
+            store_ts_ms: header.begin_ts_ms + i64::from(diff) * 1000,
+        });
+    }
+    memory.header.begin_ts_ms = header.begin_ts_ms;
+    memory.header.covered_local = header.covered_local;
+    memory.flushed_entries = memory.entries.len();
+    memory.flushed_covered_local = header.covered_local;
+    memory.file = Some(file);
+    Ok(Some(LoadedFile::Unsealed(memory)))
 }
 
 impl Index {
-    /// Loads the index (or removes it and starts empty if `reset`).
+    /// Loads the index (or removes it and starts empty if `reset`). A damaged file (no valid
+    /// header, truncated) or one out of sequence is removed with every later file; the
+    /// coverage then ends where the intact files end (see [`Index::covered_local`]).
     ///
     /// # Errors
     /// I/O errors.
@@ -207,84 +330,97 @@ impl Index {
             sealed: Vec::new(),
             sealing: Vec::new(),
             active: MemoryFile::new(0, slot_count),
+            loaded_covered_local: 0,
         };
         let names = fs.list_dir(dir).map_err(|e| StorageError::io(dir, e))?;
-        let mut last_seq = None;
+        let mut last_seq: Option<u64> = None;
+        let mut damaged = false;
         for name in names {
             let Ok(seq) = name.parse::<u64>() else {
                 continue;
             };
             let path = dir.join(&name);
-            if reset {
-                fs.remove(&path)
-                    .await
-                    .map_err(|e| StorageError::io(&path, e))?;
-                continue;
-            }
-            let file = fs
-                .open(&path, false)
-                .await
-                .map_err(|e| StorageError::io(&path, e))?;
-            let header_bytes = file
-                .read_at(0, 56)
-                .await
-                .map_err(|e| StorageError::io(&path, e))?;
-            let Some(header) = Header::decode(&header_bytes) else {
-                // Never got a valid header: nothing in it is relied on.
-                drop(file);
+            let out_of_sequence = last_seq.is_some_and(|last| seq != last + 1);
+            let loaded = if reset || damaged || out_of_sequence {
+                None
+            } else {
+                load_file(fs, &path, seq, entries_per_file).await?
+            };
+            let Some(loaded) = loaded else {
+                if !reset && !damaged {
+                    damaged = true;
+                    tracing::warn!(target: "storage", file = %path.display(),
+                        "index file damaged or out of sequence: removing it and later index files");
+                }
                 fs.remove(&path)
                     .await
                     .map_err(|e| StorageError::io(&path, e))?;
                 continue;
             };
             last_seq = Some(seq);
-            if header.sealed {
-                index.sealed.push(SealedFile { header, file, path });
-                continue;
+            index.loaded_covered_local = index
+                .loaded_covered_local
+                .max(loaded.header().covered_local);
+            match loaded {
+                LoadedFile::Sealed(file) => index.sealed.push(file),
+                LoadedFile::Unsealed(memory) => index.sealing.push(memory),
             }
-            let mut memory = MemoryFile::new(seq, header.slot_count);
-            let count = header.entry_count as usize;
-            let bytes = file
-                .read_at(entries_offset(header.slot_count), count * ENTRY_LEN)
-                .await
-                .map_err(|e| StorageError::io(&path, e))?;
-            memory.header.begin_ts_ms = header.begin_ts_ms;
-            for chunk in bytes.chunks_exact(ENTRY_LEN) {
-                let hash = i32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-                let mut phys = [0u8; 8];
-                phys.copy_from_slice(&chunk[4..12]);
-                let diff = i32::from_be_bytes([chunk[12], chunk[13], chunk[14], chunk[15]]);
-                let begin = header.begin_ts_ms;
-                memory.push(Entry {
-                    hash,
-                    physical: u64::from_be_bytes(phys),
-                    store_ts_ms: begin + i64::from(diff) * 1000,
-                });
-            }
-            memory.header.begin_ts_ms = header.begin_ts_ms;
-            memory.flushed_entries = memory.entries.len();
-            memory.file = Some(file);
-            index.sealing.push(memory);
         }
         // The last unsealed file stays active; earlier unsealed ones get sealed.
-        if let Some(last) = index.sealing.pop() {
-            if Some(last.seq) == last_seq {
-                index.active = last;
-            } else {
-                index.sealing.push(last);
-                index.active = MemoryFile::new(last_seq.map_or(0, |s| s + 1), slot_count);
+        let next_seq = last_seq.map_or(0, |s| s + 1);
+        index.active = match index.sealing.pop() {
+            Some(last) if Some(last.seq) == last_seq => last,
+            Some(earlier) => {
+                index.sealing.push(earlier);
+                MemoryFile::new(next_seq, slot_count)
             }
-        } else {
-            index.active = MemoryFile::new(last_seq.map_or(0, |s| s + 1), slot_count);
-        }
+            None => MemoryFile::new(next_seq, slot_count),
+        };
         Ok(index)
     }
 
-    /// Lowest local offset the index needs re-dispatched from, if it is behind the checkpoint
-    /// (never: the index is persisted with the consume queues).
+    /// Every record starting below this local offset has its keys in the files found at load
+    /// (0 if there were none). Recovery re-dispatches from here when it is below the
+    /// checkpoint, which rebuilds a lost or damaged index.
     #[must_use]
-    pub fn rebuild_from(&self) -> Option<u64> {
-        None
+    pub fn covered_local(&self) -> u64 {
+        self.loaded_covered_local
+    }
+
+    /// Lowers every file's coverage to `end_local`, the end recovery found: a file sealed or
+    /// flushed before a power loss (ASYNC_FLUSH) may claim records that are gone, and the
+    /// records later written at those offsets must not count as covered. Sealed files get
+    /// their header rewritten.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub async fn limit_coverage(&mut self, end_local: u64) -> Result<(), StorageError> {
+        self.loaded_covered_local = self.loaded_covered_local.min(end_local);
+        for memory in self
+            .sealing
+            .iter_mut()
+            .chain(std::iter::once(&mut self.active))
+        {
+            memory.header.covered_local = memory.header.covered_local.min(end_local);
+        }
+        for sealed in &mut self.sealed {
+            if sealed.header.covered_local <= end_local {
+                continue;
+            }
+            sealed.header.covered_local = end_local;
+            let path = &sealed.path;
+            sealed
+                .file
+                .write_at(0, &sealed.header.encode())
+                .await
+                .map_err(|e| StorageError::io(path, e))?;
+            sealed
+                .file
+                .sync()
+                .await
+                .map_err(|e| StorageError::io(path, e))?;
+        }
+        Ok(())
     }
 
     /// Drops in-memory entries at or past `from_local` (they will be re-dispatched).
@@ -300,6 +436,7 @@ impl Index {
             let begin = self.active.header.begin_ts_ms;
             let file = self.active.file.take();
             let flushed = self.active.flushed_entries.min(keep);
+            let covered = self.active.header.covered_local;
             self.active = MemoryFile::new(self.active.seq, self.slot_count);
             for entry in entries {
                 self.active.push(entry);
@@ -307,9 +444,13 @@ impl Index {
             if keep > 0 {
                 self.active.header.begin_ts_ms = begin;
             }
+            self.active.header.covered_local = covered;
             self.active.file = file;
             self.active.flushed_entries = flushed;
         }
+        // The file's header is rewritten at the next flush.
+        self.active.header.covered_local = self.active.header.covered_local.min(from_local);
+        self.active.flushed_covered_local = 0;
     }
 
     /// Adds the keys of a dispatched record.
@@ -323,10 +464,14 @@ impl Index {
         {
             return;
         }
+        let local = entry.physical_offset & LOCAL_OFFSET_MASK;
         for key in &entry.index_keys {
             if self.active.entries.len() >= self.entries_per_file as usize {
                 let next = MemoryFile::new(self.active.seq + 1, self.slot_count);
-                let full = std::mem::replace(&mut self.active, next);
+                let mut full = std::mem::replace(&mut self.active, next);
+                // Records before this one are complete in the full file or earlier ones.
+                debug_assert!(full.header.covered_local <= local);
+                full.header.covered_local = local;
                 self.sealing.push(full);
             }
             self.active.push(Entry {
@@ -432,13 +577,17 @@ impl Index {
     }
 }
 
-/// Seals full files and appends the active file's new entries; syncs what it wrote.
+/// Seals full files and appends the active file's new entries; syncs what it wrote. The
+/// active file's header records `covered_local` (every record below it has been added), and
+/// is written even without new entries so that a keyless tail counts as covered; the file is
+/// created then if needed.
 ///
 /// # Errors
 /// I/O errors.
 pub(crate) async fn flush_index(
     fs: &dyn FileSystem,
     index: &RefCell<Index>,
+    covered_local: u64,
 ) -> Result<(), StorageError> {
     // Seal full files, oldest first.
     loop {
@@ -478,7 +627,11 @@ pub(crate) async fn flush_index(
         file.allocate(bytes.len() as u64)
             .await
             .map_err(|e| StorageError::io(&path, e))?;
-        let mut at = 0usize;
+        // Slots and entries durable before the header that says "sealed": the file may be
+        // the active one so far, and a torn or lost in-place rewrite must leave it readable as
+        // that (the unsealed header ignores the chains, and its entries are unchanged).
+        let header_len = usize::try_from(HEADER_BYTES).unwrap_or(0);
+        let mut at = header_len;
         while at < bytes.len() {
             let end = (at + (1 << 20)).min(bytes.len());
             file.write_at(at as u64, &bytes[at..end])
@@ -487,15 +640,24 @@ pub(crate) async fn flush_index(
             at = end;
         }
         file.sync().await.map_err(|e| StorageError::io(&path, e))?;
+        file.write_at(0, &bytes[..header_len])
+            .await
+            .map_err(|e| StorageError::io(&path, e))?;
+        file.sync().await.map_err(|e| StorageError::io(&path, e))?;
         let mut index = index.borrow_mut();
         index.sealing.remove(0);
         index.sealed.push(SealedFile { header, file, path });
     }
     // Append the active file's new entries and rewrite its header.
     let job = {
-        let index = index.borrow();
+        let mut index = index.borrow_mut();
+        let covered = index.active.header.covered_local.max(covered_local);
+        index.active.header.covered_local = covered;
         let active = &index.active;
-        if active.entries.len() == active.flushed_entries {
+        let current = active.entries.len() == active.flushed_entries
+            && active.flushed_covered_local == covered
+            && active.file.is_some();
+        if current {
             None
         } else {
             let base = entries_offset(active.header.slot_count);
@@ -503,7 +665,9 @@ pub(crate) async fn flush_index(
             let first = usize::try_from(from_byte / ENTRY_BYTES).unwrap_or(0);
             let mut region = Vec::new();
             let skip = usize::try_from(from_byte - first as u64 * ENTRY_BYTES).unwrap_or(0);
-            for number in first..active.entries.len() {
+            // Only the header changes when every entry is already in the file.
+            let unflushed = active.entries.len() > active.flushed_entries;
+            for number in (first..active.entries.len()).filter(|_| unflushed) {
                 region.extend_from_slice(&active.entry_bytes(number, None));
             }
             let mut region = region.split_off(skip.min(region.len()));
@@ -522,10 +686,11 @@ pub(crate) async fn flush_index(
                 align_up(total),
                 active.entries.len(),
                 active.seq,
+                covered,
             ))
         }
     };
-    let Some((path, file, header, pos, region, total, count, seq)) = job else {
+    let Some((path, file, header, pos, region, total, count, seq, covered)) = job else {
         return Ok(());
     };
     let file = match file {
@@ -542,10 +707,12 @@ pub(crate) async fn flush_index(
         }
     };
     // Entries durable before the header that counts them.
-    file.write_at(pos, &region)
-        .await
-        .map_err(|e| StorageError::io(&path, e))?;
-    file.sync().await.map_err(|e| StorageError::io(&path, e))?;
+    if !region.is_empty() {
+        file.write_at(pos, &region)
+            .await
+            .map_err(|e| StorageError::io(&path, e))?;
+        file.sync().await.map_err(|e| StorageError::io(&path, e))?;
+    }
     file.write_at(0, &header)
         .await
         .map_err(|e| StorageError::io(&path, e))?;
@@ -557,6 +724,7 @@ pub(crate) async fn flush_index(
             .active
             .flushed_entries
             .max(count.min(index.active.entries.len()));
+        index.active.flushed_covered_local = covered;
     }
     Ok(())
 }
@@ -577,7 +745,33 @@ mod tests {
             entry_count: 3,
             slot_count: 4,
             sealed: true,
+            covered_local: 7,
         };
         assert_eq!(Header::decode(&header.encode()), Some(header));
+        let mut torn = header.encode();
+        torn[55] ^= 1;
+        assert_eq!(Header::decode(&torn), None);
+    }
+
+    /// A version 1 header (before `covered_local`), built byte by byte as that format wrote
+    /// it: still read, covering up to its last entry's record.
+    #[test]
+    fn version_1_header_is_read() {
+        let mut bytes = vec![0u8; 4096];
+        bytes[0..4].copy_from_slice(&MAGIC.to_le_bytes());
+        bytes[4..8].copy_from_slice(&1u32.to_le_bytes());
+        bytes[8..16].copy_from_slice(&100i64.to_le_bytes());
+        bytes[16..24].copy_from_slice(&200i64.to_le_bytes());
+        bytes[24..32].copy_from_slice(&4096u64.to_le_bytes());
+        bytes[32..40].copy_from_slice(&9000u64.to_le_bytes());
+        bytes[40..44].copy_from_slice(&3u32.to_le_bytes());
+        bytes[44..48].copy_from_slice(&4u32.to_le_bytes());
+        let crc = crc32fast::hash(&bytes[..52]);
+        bytes[52..56].copy_from_slice(&crc.to_le_bytes());
+        let header = Header::decode(&bytes).expect("version 1 header");
+        assert_eq!((header.end_local, header.covered_local), (9000, 9000));
+        assert_eq!((header.entry_count, header.sealed), (3, false));
+        bytes[40] ^= 1;
+        assert_eq!(Header::decode(&bytes), None);
     }
 }

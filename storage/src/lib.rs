@@ -5,10 +5,13 @@
 //!
 //! - [`io`]: the I/O seam ([`io::FileSystem`], [`io::StorageFile`]) with the glommio
 //!   `DmaFile` implementation and an in-memory fault-injecting one ([`io::sim`]).
-//! - [`commit_log`]: segments, group buffers, offset assignment (byte diagram there).
+//! - [`commit_log`]: segments, group buffers, offset assignment (byte diagram there);
+//!   `prewrite.rs`: preparing the next segment in the background.
 //! - [`consume_queue`]: the 20-byte RocketMQ unit per (topic, queue).
 //! - [`index`]: lookup by `KEYS` / `UNIQ_KEY` with a time range.
-//! - [`checkpoint`], [`recovery`]: where a restart resumes, torn-tail handling.
+//! - [`checkpoint`], [`recovery`]: where a restart resumes, torn-tail handling;
+//!   [`record_crc`]: the optional whole-record CRC that lets recovery see damage outside the
+//!   body.
 //! - [`retention`]: file reserved time, delete hour, disk ratios, the write guard.
 //! - [`Store`]: the API the broker uses (`store.rs`, reads in `read.rs`).
 //!
@@ -50,8 +53,10 @@
 //!
 //! `tests/crash_sim.rs` (torn / failed operations, power loss and process crash on the
 //! simulator), `tests/kill9.rs` (SIGKILL of a real child process: the test binary re-executes
-//! itself as the child instead of a separate example), `tests/retention.rs`,
-//! `tests/store_basic.rs`; the benchmark is `examples/append_bench.rs`.
+//! itself as the child instead of a separate example), `tests/recovery_fuzz.rs` (proptest: a
+//! randomly damaged log tail), `tests/index_rebuild.rs` (lost, truncated, stale index files),
+//! `tests/segment_prepare.rs`, `tests/retention.rs`, `tests/store_basic.rs`; the benchmark is
+//! `examples/append_bench.rs`.
 
 pub mod checkpoint;
 pub mod commit_log;
@@ -61,7 +66,9 @@ mod error;
 pub mod index;
 pub mod io;
 mod notify;
+mod prewrite;
 mod read;
+pub mod record_crc;
 pub mod recovery;
 pub mod retention;
 mod store;

@@ -16,13 +16,20 @@
 //! 1. Load consume queues and the index; read the checkpoint.
 //! 2. Scan start = the checkpoint's `dispatched_local` ([`RecoveryMode::FromCheckpoint`]) or
 //!    the first segment ([`RecoveryMode::Full`], also used when the checkpoint or the
-//!    consume-queue directory is missing). Consume-queue units and index entries at or past
-//!    the scan start are cut.
+//!    consume-queue directory is missing), lowered to where the index files' coverage ends if
+//!    the index is enabled and behind (its directory deleted, a file truncated: the index is
+//!    rebuilt, with a warning). Consume-queue units and index entries at or past the scan
+//!    start are cut (and re-dispatched, so consume queues stay consistent).
 //! 3. Scan: every record must decode, match its BODYCRC, carry its own position in
-//!    PHYSICALOFFSET and fit its segment; the first one that does not is the end. Each valid
+//!    PHYSICALOFFSET and fit its segment, and at or past the checkpoint's
+//!    `record_crc_from_local` end with a matching whole-record CRC ([`crate::record_crc`]);
+//!    the first one that does not (or that a truncated file cuts) is the end. Each valid
 //!    record from the scan start on is dispatched again (idempotent).
-//! 4. Past the end: bytes up to the first all-zero chunk are zeroed (so stale records can
-//!    never be resurrected), later segments are deleted.
+//! 4. Past the end: a truncated tail segment is extended again (its kept bytes untouched),
+//!    bytes up to the first all-zero chunk are zeroed (so stale records can never be
+//!    resurrected), later segments are deleted, and index coverage past the end is dropped.
+//! 5. If `record_crc_enable` changed, the checkpoint records where the whole-record CRC is
+//!    required from (before any append).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -30,12 +37,14 @@ use std::path::Path;
 
 use protocol::message::record::{decode_log_entry, LogEntry, RecordView, BLANK_MARKER_BYTES};
 
-use crate::checkpoint::CheckpointFile;
+use crate::checkpoint::{Checkpoint, CheckpointFile, RECORD_CRC_NOT_REQUIRED};
 use crate::commit_log::{self, DispatchEntry, Segment, LOCAL_OFFSET_MASK};
 use crate::consume_queue::{ConsumeQueue, CQ_UNIT_SIZE_BYTES};
 use crate::index::Index;
 use crate::io::{align_down, align_up, FileSystem};
-use crate::store::{dispatch_entry, prepare_segment, QueueTable, IO_CHUNK_BYTES};
+use crate::prewrite::prepare_segment;
+use crate::record_crc;
+use crate::store::{dispatch_entry, QueueTable, IO_CHUNK_BYTES};
 use crate::{RecoveryMode, StorageError, StoreConfig};
 
 /// Abort marker file name.
@@ -63,6 +72,9 @@ pub(crate) struct Recovered {
     pub crashed: bool,
     pub records_dispatched: u64,
     pub last_store_timestamp_ms: i64,
+    /// Records appended from now on carry the whole-record CRC if this is not
+    /// [`RECORD_CRC_NOT_REQUIRED`]; the checkpoint already says so.
+    pub record_crc_from_local: u64,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
@@ -196,15 +208,40 @@ pub(crate) async fn flush_queues(
     Ok(())
 }
 
+/// What a valid record must fit.
+#[derive(Clone, Copy)]
+struct Bounds {
+    segment_size: u64,
+    shard_index: u16,
+    /// Records at or past it must end with a matching whole-record CRC.
+    crc_required_from: u64,
+}
+
+/// Largest record the scan reads in: anything larger is damage (a corrupted TOTALSIZE), not
+/// a record of any configuration.
+const RECORD_BYTES_SCAN_MAX: usize =
+    crate::config::MESSAGE_BYTES_MAX_LIMIT + commit_log::BATCH_OVERHEAD_BYTES_MAX + 4096;
+
+/// True if the message at local `here`, `record` its bytes, is one this log wrote there.
+fn record_is_valid(view: &RecordView<'_>, record: &[u8], here: u64, bounds: Bounds) -> bool {
+    let remaining_in_segment = bounds.segment_size - here % bounds.segment_size;
+    view.body_crc_matches()
+        && u64::try_from(view.physical_offset)
+            == Ok(commit_log::physical_offset(bounds.shard_index, here))
+        && record.len() as u64 + BLANK_MARKER_BYTES as u64 <= remaining_in_segment
+        && (here < bounds.crc_required_from
+            || record_crc::check(record) == record_crc::Check::Valid)
+}
+
 /// Scans `[start, ...)` and calls `on_record(local, view)` for every valid record. Returns
 /// the local end offset (first invalid position).
 async fn scan(
     segments: &BTreeMap<u64, Segment>,
-    segment_size: u64,
-    shard_index: u16,
+    bounds: Bounds,
     start: u64,
     mut on_record: impl FnMut(u64, &RecordView<'_>),
 ) -> Result<u64, StorageError> {
+    let segment_size = bounds.segment_size;
     let mut at = start;
     'segments: loop {
         let base = at / segment_size * segment_size;
@@ -225,8 +262,10 @@ async fn scan(
                 .read_at(in_segment, len)
                 .await
                 .map_err(io_err(&path))?;
+            // A short read: the file ends inside the segment (it was truncated).
+            let file_ends = chunk.len() < len;
             let mut pos = 0usize;
-            let mut progressed = false;
+            let mut read_larger = false;
             while pos + 8 <= chunk.len() {
                 let here = at + pos as u64;
                 let remaining_in_segment = base + segment_size - here;
@@ -239,19 +278,13 @@ async fn scan(
                         continue 'segments;
                     }
                     Ok((LogEntry::Message(view), consumed)) => {
-                        let valid = view.body_crc_matches()
-                            && u64::try_from(view.physical_offset)
-                                == Ok(commit_log::physical_offset(shard_index, here))
-                            && consumed as u64 + BLANK_MARKER_BYTES as u64 <= remaining_in_segment;
-                        if !valid {
+                        if !record_is_valid(&view, &chunk[pos..pos + consumed], here, bounds) {
                             return Ok(here);
                         }
                         on_record(here, &view);
                         pos += consumed;
-                        progressed = true;
                     }
                     Err(protocol::WireError::Truncated { .. }) => {
-                        // The record continues past this chunk: re-read from its start.
                         let size = i32::from_be_bytes([
                             chunk[pos],
                             chunk[pos + 1],
@@ -261,24 +294,29 @@ async fn scan(
                         let Ok(size) = usize::try_from(size) else {
                             return Ok(here);
                         };
+                        // Not a record: it would not fit, the file ends inside it, or all of
+                        // it is here and a field overruns TOTALSIZE.
                         if size as u64 + BLANK_MARKER_BYTES as u64 > remaining_in_segment
                             || size == 0
+                            || size > RECORD_BYTES_SCAN_MAX
+                            || file_ends
+                            || chunk.len() - pos >= size
                         {
                             return Ok(here);
                         }
+                        // It continues past this chunk: re-read from its start.
                         chunk_len = chunk_len.max(size);
+                        read_larger = true;
                         break;
                     }
                     Err(_) => return Ok(here),
                 }
             }
+            // Fewer than 8 bytes where the next entry would start: the file ends there.
+            if pos == 0 && !read_larger {
+                return Ok(at);
+            }
             at += pos as u64;
-            if !progressed && pos + 8 > chunk.len() && chunk.len() < len {
-                return Ok(at);
-            }
-            if chunk.len() < 8 {
-                return Ok(at);
-            }
         }
     }
 }
@@ -342,7 +380,7 @@ pub(crate) async fn recover(
     }
     let abort_path = root.join(ABORT_FILE);
     let crashed = fs.exists(&abort_path);
-    let checkpoint = CheckpointFile::open(fs, root.join(CHECKPOINT_FILE)).await?;
+    let mut checkpoint = CheckpointFile::open(fs, root.join(CHECKPOINT_FILE)).await?;
     let segment_size = config.segment_size_bytes;
 
     // Segments.
@@ -397,17 +435,26 @@ pub(crate) async fn recover(
             first_base
         }
     };
-    let start = start.min(index.rebuild_from().unwrap_or(start).max(first_base));
+    let start = if config.index_enable {
+        index_start(&index, start, first_base, config.shard_index)
+    } else {
+        start
+    };
     cut_queues(&mut queues, start).await?;
     index.cut(start);
 
     // Scan and re-dispatch.
     let mut records = 0u64;
     let mut last_ts = last_checkpoint.map_or(0, |c| c.last_store_timestamp_ms);
+    let crc_required_from =
+        last_checkpoint.map_or(RECORD_CRC_NOT_REQUIRED, |c| c.record_crc_from_local);
     let end = scan(
         &segments,
-        segment_size,
-        config.shard_index,
+        Bounds {
+            segment_size,
+            shard_index: config.shard_index,
+            crc_required_from,
+        },
         start,
         |local, view| {
             records += 1;
@@ -417,6 +464,7 @@ pub(crate) async fn recover(
         },
     )
     .await?;
+    index.limit_coverage(end).await?;
     if let Some(checkpoint) = last_checkpoint {
         if end < checkpoint.log_end_local && !full {
             tracing::error!(target: "storage", end, durable = checkpoint.log_end_local,
@@ -444,12 +492,15 @@ pub(crate) async fn recover(
                 .len()
                 .await
                 .map_err(io_err(&segment.file.path()))?;
-            if len < segment_size {
+            // A short (truncated) segment is extended first; either way stale bytes after the
+            // end are zeroed.
+            let segment = if len < segment_size {
                 prepare_segment(fs, root, end_base, segment_size, config.segment_prewrite).await?
             } else {
-                zero_tail(segment, segment_size, end).await?;
                 segment.clone()
-            }
+            };
+            zero_tail(&segment, segment_size, end).await?;
+            segment
         }
         None => prepare_segment(fs, root, end_base, segment_size, config.segment_prewrite).await?,
     };
@@ -472,6 +523,26 @@ pub(crate) async fn recover(
         let first = first_unit_at_or_after(queue, min_local).await?;
         queue.set_min_offset(first);
     }
+    let record_crc_from_local = if config.record_crc_enable {
+        crc_required_from.min(end)
+    } else {
+        RECORD_CRC_NOT_REQUIRED
+    };
+    if record_crc_from_local != crc_required_from {
+        // Durable before the first append: a record without the CRC past a stale marker
+        // would read as damaged at the next open.
+        let last = last_checkpoint.unwrap_or_default();
+        checkpoint
+            .write(Checkpoint {
+                sequence: 0,
+                log_end_local: last_checkpoint.map_or(end, |c| c.log_end_local.min(end)),
+                dispatched_local: start.min(end),
+                min_local,
+                last_store_timestamp_ms: last.last_store_timestamp_ms,
+                record_crc_from_local,
+            })
+            .await?;
+    }
     // Abort marker: exists while open.
     fs.open(&abort_path, true)
         .await
@@ -492,7 +563,20 @@ pub(crate) async fn recover(
         crashed,
         records_dispatched: records,
         last_store_timestamp_ms: last_ts,
+        record_crc_from_local,
     })
+}
+
+/// Where the scan starts so that the index gets every record it lacks: `start` (from the
+/// checkpoint), or lower when the index files cover less (deleted, truncated, behind).
+fn index_start(index: &Index, start: u64, first_base: u64, shard_index: u16) -> u64 {
+    let covered = index.covered_local().max(first_base);
+    if covered >= start {
+        return start;
+    }
+    tracing::warn!(target: "storage", shard = shard_index, from = covered, checkpoint = start,
+        "index is behind the commit log (lost or damaged files): rebuilding it from the log");
+    covered
 }
 
 fn entry_from_view(local: u64, view: &RecordView<'_>, config: &StoreConfig) -> DispatchEntry {

@@ -6,8 +6,8 @@
 //! - the flusher (writer stage) and the syncer (fdatasync stage), on the executor's default
 //!   queue because they are on the ack path; under SYNC_FLUSH the next group's write overlaps
 //!   the previous group's fdatasync;
-//! - segment preparation, checkpoint and retention (a low-share background task queue, so
-//!   they never stall appends).
+//! - segment preparation (`prewrite.rs`), checkpoint and retention (a low-share background
+//!   task queue, so they never stall appends).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -19,9 +19,7 @@ use bytes::Bytes;
 use glommio::{Latency, Shares, TaskQueueHandle};
 
 use crate::checkpoint::{Checkpoint, CheckpointFile};
-use crate::commit_log::{
-    self, AppendContext, Blocked, Group, LogState, Segment, LOCAL_OFFSET_MASK,
-};
+use crate::commit_log::{self, AppendContext, Blocked, Group, LogState, LOCAL_OFFSET_MASK};
 use crate::consume_queue::{ConsumeQueue, CqUnit};
 use crate::index::Index;
 use crate::io::{align_up, dma::DmaFileSystem, FileSystem, StorageFile};
@@ -68,6 +66,8 @@ pub struct Store {
     pub(crate) tasks_done: Broadcast,
     pub(crate) maintenance_busy: Cell<bool>,
     pub(crate) background_queue: Cell<Option<TaskQueueHandle>>,
+    /// Where the whole-record CRC became required (kept in every checkpoint).
+    pub(crate) record_crc_from_local: u64,
 }
 
 impl Store {
@@ -158,6 +158,7 @@ impl Store {
             tasks_done: Broadcast::default(),
             maintenance_busy: Cell::new(false),
             background_queue: Cell::new(None),
+            record_crc_from_local: recovered.record_crc_from_local,
         });
         store.refresh_stats();
         store.start_tasks();
@@ -239,6 +240,7 @@ impl Store {
                     message_bytes_max: self.config.message_bytes_max,
                     now_ms: now_ms(),
                     index_enable: self.config.index_enable,
+                    record_crc: self.config.record_crc_enable,
                 };
                 self.log.borrow_mut().append(&messages, &context)
             };
@@ -246,6 +248,7 @@ impl Store {
                 Ok(done) => break done,
                 Err(Blocked::Failed(error)) => return Err(error),
                 Err(Blocked::NeedSegment) => {
+                    self.stats.borrow_mut().segment_waits += 1;
                     let ready = self.segment_ready.wait();
                     self.segment_wanted.notify();
                     self.flusher_wake.notify();
@@ -507,50 +510,6 @@ impl Store {
         }
     }
 
-    /// Keeps the next segment prepared (allocated and pre-written) ahead of the writer.
-    async fn run_segment_preparer(self: Rc<Self>) {
-        loop {
-            if self.stopping.get() || self.log.borrow().failed.is_some() {
-                break;
-            }
-            let base = {
-                let mut log = self.log.borrow_mut();
-                if log.next_segment.is_some() || log.preparing {
-                    None
-                } else {
-                    log.preparing = true;
-                    let last = log.segments.keys().next_back().copied().unwrap_or(0);
-                    Some(last + log.segment_size_bytes)
-                }
-            };
-            let Some(base) = base else {
-                self.segment_wanted.wait().await;
-                continue;
-            };
-            let result = prepare_segment(
-                self.fs.as_ref(),
-                &self.config.root_dir,
-                base,
-                self.config.segment_size_bytes,
-                self.config.segment_prewrite,
-            )
-            .await;
-            {
-                let mut log = self.log.borrow_mut();
-                log.preparing = false;
-                match result {
-                    Ok(segment) => log.next_segment = Some(segment),
-                    Err(error) => {
-                        drop(log);
-                        self.fail(format!("preparing segment {base} failed: {error}"));
-                        break;
-                    }
-                }
-            }
-            self.segment_ready.notify();
-        }
-    }
-
     /// Checkpoint (consume queues, index, checkpoint file) and retention, in the background.
     async fn run_maintenance(self: Rc<Self>) {
         let checkpoint_every = Duration::from_millis(self.config.checkpoint_interval_ms.max(1));
@@ -598,7 +557,11 @@ impl Store {
             )
         };
         crate::recovery::flush_queues(self.fs.as_ref(), &self.queues).await?;
-        crate::index::flush_index(self.fs.as_ref(), &self.index).await?;
+        // A disabled index is not fed: its files keep the coverage they had, so enabling it
+        // again rebuilds the gap at the next open.
+        if self.config.index_enable {
+            crate::index::flush_index(self.fs.as_ref(), &self.index, dispatched).await?;
+        }
         let mut checkpoint = self.checkpoint.borrow_mut().take();
         let result = match checkpoint.as_mut() {
             Some(file) => {
@@ -608,6 +571,7 @@ impl Store {
                     dispatched_local: dispatched,
                     min_local,
                     last_store_timestamp_ms: last_ts,
+                    record_crc_from_local: self.record_crc_from_local,
                 })
                 .await
             }
@@ -753,38 +717,4 @@ pub(crate) fn dispatch_entry(
     if config.index_enable && !entry.index_keys.is_empty() {
         index.add(entry);
     }
-}
-
-/// Creates, allocates and (optionally) zero-fills a segment.
-pub(crate) async fn prepare_segment(
-    fs: &dyn FileSystem,
-    root: &Path,
-    base: u64,
-    size: u64,
-    prewrite: bool,
-) -> Result<Segment, StorageError> {
-    let path = root
-        .join(crate::recovery::COMMIT_LOG_DIR)
-        .join(commit_log::segment_file_name(base));
-    let file = fs
-        .open(&path, true)
-        .await
-        .map_err(|e| StorageError::io(&path, e))?;
-    let current = file.len().await.map_err(|e| StorageError::io(&path, e))?;
-    file.allocate(size)
-        .await
-        .map_err(|e| StorageError::io(&path, e))?;
-    if prewrite {
-        let zeros = vec![0u8; IO_CHUNK_BYTES];
-        let mut at = crate::io::align_down(current);
-        while at < size {
-            let len = usize::try_from((size - at).min(IO_CHUNK_BYTES as u64)).unwrap_or(0);
-            file.write_at(at, &zeros[..len])
-                .await
-                .map_err(|e| StorageError::io(&path, e))?;
-            at += len as u64;
-        }
-    }
-    file.sync().await.map_err(|e| StorageError::io(&path, e))?;
-    Ok(Segment { base, file })
 }

@@ -138,4 +138,6 @@ pub struct StoreStats {
     pub recovered_records: u64,
     /// Disk usage ratio (percent) at the last retention run.
     pub disk_used_ratio_percent: u8,
+    /// Appends that found the next segment not prepared yet and waited for it.
+    pub segment_waits: u64,
 }

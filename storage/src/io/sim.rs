@@ -356,7 +356,9 @@ impl StorageFile for SimFile {
             // Let other tasks run between submission and completion, like real I/O.
             futures_lite::future::yield_now().await;
             let fault = self.fs.begin_op(self.generation)?;
-            if !pos.is_multiple_of(ALIGNMENT_BYTES) || !(data.len() as u64).is_multiple_of(ALIGNMENT_BYTES) {
+            if !pos.is_multiple_of(ALIGNMENT_BYTES)
+                || !(data.len() as u64).is_multiple_of(ALIGNMENT_BYTES)
+            {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     "unaligned direct write",
