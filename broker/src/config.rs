@@ -147,6 +147,11 @@ pub struct BrokerConfig {
     pub msg_trace_topic_name: String,
     /// `enablePropertyFilter`: allow SQL92 subscriptions. Default: false (as Java).
     pub enable_property_filter: bool,
+    /// `enabledAppendPropCRC`: end every stored record with a `__CRC32#` property, a CRC of
+    /// the whole record, so recovery also rejects a record torn or damaged outside its body
+    /// (header, topic, properties). Costs 20 bytes per record, visible to consumers as a
+    /// property. Default: false (as Java).
+    pub enabled_append_prop_crc: bool,
     /// `timerMaxDelaySec`: the furthest a timer message (`TIMER_DELIVER_MS` /
     /// `TIMER_DELAY_MS` / `TIMER_DELAY_SEC`) may be scheduled. Default: 259 200 (3 days).
     /// Range: 1..=31 536 000 (one year).
@@ -217,6 +222,7 @@ impl Default for BrokerConfig {
             trace_topic_enable: false,
             msg_trace_topic_name: protocol::header::topic::TRACE_TOPIC.to_owned(),
             enable_property_filter: false,
+            enabled_append_prop_crc: false,
             timer_max_delay_sec: 3 * 86_400,
             transaction_timeout_ms: 6_000,
             transaction_check_interval_ms: 30_000,

@@ -90,6 +90,7 @@ fn store_config(config: &BrokerConfig, index: u16, broker_addr: SocketAddr) -> S
         store_host: broker_addr,
         // The body limit is checked before the append; leave room for topic and properties.
         message_bytes_max: config.max_message_size_bytes as usize + 64 * 1024,
+        record_crc_enable: config.enabled_append_prop_crc,
         ..StoreConfig::default()
     }
 }

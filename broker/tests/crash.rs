@@ -182,11 +182,15 @@ impl Harness {
         let (port, namesrv_port) = free_ports(ip);
         let conf = dir.path().join("broker.conf");
         let store = dir.path().join("store");
+        // The ASYNC_FLUSH run also stores the whole-record CRC (`__CRC32#`), so recovery with
+        // it is crash-tested too.
+        let record_crc = flush == "ASYNC_FLUSH";
         let text = format!(
             "brokerClusterName=CrashCluster\nbrokerName=crash-a\nlistenIp={ip}\n\
              listenPort={port}\nembeddedNamesrvAddr={ip}:{namesrv_port}\n\
              storePathRootDir={}\nflushDiskType={flush}\nmappedFileSizeCommitLog=1048576\n\
-             maxMessageSize=262144\nshards=2\npinShards=false\n",
+             maxMessageSize=262144\nshards=2\npinShards=false\n\
+             enabledAppendPropCRC={record_crc}\n",
             store.display()
         );
         std::fs::write(&conf, text).expect("writes broker.conf");

@@ -159,6 +159,7 @@ pub static KEYS: &[Key] = &[
         get: |config| config.embedded_namesrv_addr.to_string(),
     },
     key!(boolean "enablePropertyFilter" => enable_property_filter, RUNTIME),
+    key!(boolean "enabledAppendPropCRC" => enabled_append_prop_crc, STARTUP),
     key!(number "fileReservedTime" => file_reserved_time_hours, STARTUP),
     key!(number "flushCommitLogLeastPages" => flush_commit_log_least_pages, STARTUP),
     key!(number "flushConsumerOffsetInterval" => flush_consumer_offset_interval_ms, STARTUP),
