@@ -48,42 +48,9 @@ impl std::fmt::Debug for Key {
     }
 }
 
-/// A key whose value parses with [`number`] (or [`boolean`], [`ip`], [`str::to_owned`]) into a field
-/// and renders with `to_string`.
+/// A key whose value parses with `$parse` ([`number`], [`boolean`] or [`ip`]: `(key, value)`
+/// to a result) into a field and renders with `to_string`; `text` keys take the value as is.
 macro_rules! key {
-    (number $name:literal => $field:ident, $runtime:expr) => {
-        Key {
-            name: $name,
-            runtime: $runtime,
-            set: |config, key, value| {
-                config.$field = number(key, value)?;
-                Ok(())
-            },
-            get: |config| config.$field.to_string(),
-        }
-    };
-    (boolean $name:literal => $field:ident, $runtime:expr) => {
-        Key {
-            name: $name,
-            runtime: $runtime,
-            set: |config, key, value| {
-                config.$field = boolean(key, value)?;
-                Ok(())
-            },
-            get: |config| config.$field.to_string(),
-        }
-    };
-    (ip $name:literal => $field:ident, $runtime:expr) => {
-        Key {
-            name: $name,
-            runtime: $runtime,
-            set: |config, key, value| {
-                config.$field = ip(key, value)?;
-                Ok(())
-            },
-            get: |config| config.$field.to_string(),
-        }
-    };
     (text $name:literal => $field:ident, $runtime:expr) => {
         Key {
             name: $name,
@@ -93,6 +60,17 @@ macro_rules! key {
                 Ok(())
             },
             get: |config| config.$field.clone(),
+        }
+    };
+    ($parse:ident $name:literal => $field:ident, $runtime:expr) => {
+        Key {
+            name: $name,
+            runtime: $runtime,
+            set: |config, key, value| {
+                config.$field = $parse(key, value)?;
+                Ok(())
+            },
+            get: |config| config.$field.to_string(),
         }
     };
 }
