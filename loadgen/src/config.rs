@@ -208,6 +208,12 @@ impl Workload {
             "the client path routes through the name server: use via raw with a broker address"
                 .to_owned(),
         )?;
+        check(
+            !(self.via == Via::Client
+                && self.send_mode == SendMode::Oneway
+                && self.batch_messages > 1),
+            "the client has no oneway batch send: use via raw, or batch 1".to_owned(),
+        )?;
         check(self.send_timeout_ms > 0, "send_timeout_ms is 0".to_owned())?;
         check(
             !self.topic.is_empty() && self.topic.len() <= 127,
@@ -257,6 +263,20 @@ mod tests {
             ..Workload::default()
         };
         assert!(bad_rate.validate().is_err());
+        let oneway_batch = Workload {
+            send_mode: SendMode::Oneway,
+            batch_messages: 10,
+            ..Workload::default()
+        };
+        assert!(
+            oneway_batch.validate().is_err(),
+            "no oneway batch in the client"
+        );
+        let raw_oneway_batch = Workload {
+            via: Via::Raw,
+            ..oneway_batch
+        };
+        assert_eq!(raw_oneway_batch.validate(), Ok(()));
     }
 
     #[test]

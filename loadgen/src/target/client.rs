@@ -297,13 +297,11 @@ impl ProducerConnection for ClientProducer {
             let mode = self.mode;
             self.runtime.spawn(async move {
                 let result = match mode {
-                    SendMode::Oneway => {
-                        let mut messages = messages;
-                        match messages.pop() {
-                            Some(message) => producer.send_oneway(message).await.map(|()| None),
-                            None => Ok(None),
-                        }
-                    }
+                    // `Workload::validate` allows oneway only with batch 1 on this path.
+                    SendMode::Oneway => match messages.into_iter().next() {
+                        Some(message) => producer.send_oneway(message).await.map(|()| None),
+                        None => Ok(None),
+                    },
                     _ if count > 1 => producer.send_batch(messages).await.map(Some),
                     _ => match messages.into_iter().next() {
                         Some(message) => producer.send(message).await.map(Some),
