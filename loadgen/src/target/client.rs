@@ -75,7 +75,7 @@ impl ClientTarget {
         if let Some(broker) = &workload.broker {
             return Err(TargetError::Protocol(format!(
                 "the client target routes through the name server; --broker {broker} needs \
-                 --target raw"
+                 --via raw"
             )));
         }
         let raw = RawTarget::discover(workload)?;
